@@ -1,0 +1,30 @@
+"""`make bench`: runs every benchmark and writes the tables to benchmarks/results.md."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchmarks import bench_train  # noqa: E402
+from benchmarks.common import machine  # noqa: E402
+
+SECTIONS = [("Training throughput (jaxgen/benchmarks/bench_train.py)", bench_train.main)]
+
+
+def main() -> None:
+  parts = [f"# Benchmark results\n\nMachine: {machine()}\n"
+           f"Measured: {time.strftime('%Y-%m-%d %H:%M')} by `make bench`.\n"]
+  for title, run in SECTIONS:
+    print(f"\n## {title}")
+    parts.append(f"## {title}\n\n{run()}\n")
+  path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.md")
+  with open(path, "w", encoding="utf-8") as f:
+    f.write("\n".join(parts))
+  print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+  main()

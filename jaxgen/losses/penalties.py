@@ -1,0 +1,43 @@
+"""Discriminator regularisers that need the discriminator as a function.
+
+A penalty is `penalty(d_fn, real, fake, key) -> scalar`, where `d_fn(x) -> logits`
+closes over the current discriminator parameters, so it is differentiated with them.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+
+from jaxgen.registry import Registry
+
+Array = jax.Array
+DiscriminatorFn = Callable[[Array], Array]
+Penalty = Callable[[DiscriminatorFn, Array, Array, Array], Array]
+
+PENALTIES: Registry[Penalty] = Registry("loss.penalty")
+
+
+def _input_grad_norms(d_fn: DiscriminatorFn, x: Array) -> Array:
+  """Per-example L2 norm of d D(x) / d x."""
+  grads = jax.grad(lambda x: jnp.sum(d_fn(x)))(x)
+  flat = grads.reshape(grads.shape[0], -1)
+  # The epsilon keeps the gradient of the norm finite where the gradient is zero.
+  return jnp.sqrt(jnp.sum(flat ** 2, axis=-1) + 1e-12)
+
+
+@PENALTIES.register("gp")
+def gradient_penalty(d_fn: DiscriminatorFn, real: Array, fake: Array,
+                     key: Array) -> Array:
+  """WGAN-GP (Gulrajani et al. 2017, eq. 3): E (||grad D(x_hat)|| - 1)^2 on interpolates."""
+  shape = (real.shape[0],) + (1,) * (real.ndim - 1)
+  eps = jax.random.uniform(key, shape, dtype=real.dtype)
+  x_hat = eps * real + (1.0 - eps) * fake
+  return jnp.mean((_input_grad_norms(d_fn, x_hat) - 1.0) ** 2)
+
+
+def get_penalty(name: str) -> Penalty:
+  """The registered penalty called `name` (one-line error listing choices otherwise)."""
+  return PENALTIES.get(name)

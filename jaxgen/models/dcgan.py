@@ -1,0 +1,109 @@
+"""DCGAN generator and discriminator (Radford et al. 2016) for square images 8x8 to 64x64.
+
+G: z -> 4x4 (transposed conv on 1x1) -> [ConvT 4x4 s2, norm, ReLU]* -> ConvT 4x4 s2 -> tanh.
+D: [Conv 4x4 s2, norm (not on the first), LeakyReLU .2]* down to 4x4 -> Conv 4x4 valid -> logit.
+Channels double at each halving of resolution, `width` at the largest feature map.
+"""
+
+from __future__ import annotations
+
+import math
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+
+from jaxgen import nn as jnn
+from jaxgen.data import DataSpec
+from jaxgen.models.layers import check_norm, dcgan_kernel_init, normalization
+from jaxgen.models.registry import MODELS, GANModels
+
+# PyTorch's ConvTranspose2d(k=4, s=2, p=1) doubles the resolution; in lax terms the
+# dilated input is padded by k - 1 - p = 2 on each side.
+_UP_PADDING = ((2, 2), (2, 2))
+_DOWN_PADDING = ((1, 1), (1, 1))
+
+
+def num_halvings(spec: DataSpec, model: str) -> int:
+  """log2(resolution / 4), checking the image is square with a power-of-two side in [8, 64]."""
+  if spec.kind != "image":
+    raise ValueError(f"model.name {model!r} needs an image dataset; "
+                     f"dataset {spec.name!r} has {spec.kind} examples")
+  height, width = spec.shape[:2]
+  n = int(round(math.log2(max(height, 1) / 4))) if height >= 4 else 0
+  if height != width or n < 1 or n > 4 or height != 4 * 2 ** n:
+    raise ValueError(f"model.name {model!r} needs a square power-of-two image of side 8 to "
+                     f"64 (set dataset.image_size); got {height}x{width}")
+  return n
+
+
+class DCGANGenerator(nn.Module):
+  """Maps latents [B, latent_dim] to images [B, H, W, C] in [-1, 1]."""
+  output_shape: tuple[int, int, int]
+  width: int = 64
+  norm: str = "batch"
+  conv_impl: str = "auto"
+
+  @nn.compact
+  def __call__(self, z: jax.Array, y: jax.Array | None = None,
+               train: bool = True) -> jax.Array:
+    n = int(math.log2(self.output_shape[0] // 4))
+    channels = self.width * 2 ** (n - 1)
+    use_bias = self.norm == "none"
+    x = z.reshape(z.shape[0], 1, 1, z.shape[-1])
+    x = jnn.ConvTranspose(channels, (4, 4), padding="VALID", use_bias=use_bias,
+                          kernel_init=dcgan_kernel_init, impl=self.conv_impl)(x)
+    x = nn.relu(normalization(self.norm, train)(x))
+    for _ in range(n - 1):
+      channels //= 2
+      x = jnn.ConvTranspose(channels, (4, 4), strides=(2, 2), padding=_UP_PADDING,
+                            use_bias=use_bias, kernel_init=dcgan_kernel_init,
+                            impl=self.conv_impl)(x)
+      x = nn.relu(normalization(self.norm, train)(x))
+    x = jnn.ConvTranspose(self.output_shape[-1], (4, 4), strides=(2, 2),
+                          padding=_UP_PADDING, kernel_init=dcgan_kernel_init,
+                          impl=self.conv_impl)(x)
+    return jnp.tanh(x)
+
+
+class DCGANDiscriminator(nn.Module):
+  """Maps images [B, H, W, C] to real/fake logits [B]."""
+  width: int = 64
+  norm: str = "batch"
+  conv_impl: str = "auto"
+
+  @nn.compact
+  def __call__(self, x: jax.Array, y: jax.Array | None = None,
+               train: bool = True) -> jax.Array:
+    n = int(math.log2(x.shape[1] // 4))
+    channels = self.width
+    use_bias = self.norm == "none"
+    for i in range(n):
+      x = jnn.Conv(channels, (4, 4), strides=(2, 2), padding=_DOWN_PADDING,
+                   use_bias=use_bias or i == 0, kernel_init=dcgan_kernel_init,
+                   impl=self.conv_impl)(x)
+      if i > 0:  # DCGAN: no normalisation on the discriminator's input layer.
+        x = normalization(self.norm, train)(x)
+      x = nn.leaky_relu(x, 0.2)
+      channels *= 2
+    x = jnn.Conv(1, (4, 4), padding="VALID", kernel_init=dcgan_kernel_init,
+                 impl=self.conv_impl)(x)
+    return x.reshape(x.shape[0])
+
+
+@MODELS.register("dcgan")
+def build(config: ml_collections.ConfigDict, spec: DataSpec) -> GANModels:
+  num_halvings(spec, "dcgan")
+  for net in ("g_norm", "d_norm"):
+    check_norm(config.get(net, "batch"), f"model.{net}")
+  jnn.check_impl(config.get("conv_impl", "auto"))
+  return GANModels(
+      generator=DCGANGenerator(output_shape=tuple(spec.shape), width=config.width,
+                               norm=config.get("g_norm", "batch"),
+                               conv_impl=config.get("conv_impl", "auto")),
+      discriminator=DCGANDiscriminator(width=config.width,
+                                       norm=config.get("d_norm", "batch"),
+                                       conv_impl=config.get("conv_impl", "auto")),
+      latent_dim=config.latent_dim,
+  )

@@ -1,0 +1,34 @@
+"""Small building blocks shared by the model families."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+NORMS = ("batch", "layer", "none")
+
+# DCGAN (Radford et al. 2016): all weights ~ N(0, 0.02).
+dcgan_kernel_init = nn.initializers.normal(0.02)
+
+
+def _dcgan_scale_init(key: jax.Array, shape, dtype=jnp.float32) -> jax.Array:
+  """BatchNorm scale ~ N(1, 0.02), as in the DCGAN reference code."""
+  return 1.0 + 0.02 * jax.random.normal(key, shape, dtype)
+
+
+def check_norm(kind: str, field: str) -> None:
+  if kind not in NORMS:
+    raise ValueError(f"unknown {field} {kind!r}; choose one of: {', '.join(NORMS)}")
+
+
+def normalization(kind: str, train: bool) -> Callable[[jax.Array], jax.Array]:
+  """A normalisation layer by name; BatchNorm uses PyTorch's momentum and epsilon."""
+  if kind == "batch":
+    return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
+                        scale_init=_dcgan_scale_init)
+  if kind == "layer":
+    return nn.LayerNorm()
+  return lambda x: x

@@ -1,0 +1,7 @@
+"""Neural-network layers: flax-compatible convolutions with a CPU-fast lowering."""
+
+from jaxgen.nn.conv import (IMPLS, Conv, ConvTranspose, check_impl, conv, conv_transpose,
+                            resolve_impl)
+
+__all__ = ["IMPLS", "Conv", "ConvTranspose", "check_impl", "conv", "conv_transpose",
+           "resolve_impl"]

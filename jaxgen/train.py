@@ -1,0 +1,179 @@
+"""The training loop: builds data, trainer, mesh and checkpoints from a config and runs.
+
+The loop owns all I/O (logging, sample grids, checkpoints); each call into the device
+runs `train.steps_per_call` pure train steps under one `jax.jit` with a `lax.scan`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from typing import Any, Iterator
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import tqdm
+
+from jaxgen import data, images, parallel
+from jaxgen.checkpoint import Checkpointer
+from jaxgen.trainers import Trainer, build_trainer
+from jaxgen.writers import MetricWriter
+
+
+class TrainingDiverged(RuntimeError):
+  """A loss became NaN or Inf; the run stops without saving the bad state."""
+
+
+def _crossed(before: int, after: int, every: int) -> bool:
+  """Whether a multiple of `every` lies in (before, after]."""
+  return every > 0 and after // every > before // every
+
+
+def stacked_batches(dataset: data.Dataset, config: ml_collections.ConfigDict,
+                    batches_per_step: int, start_step: int) -> Iterator[dict[str, np.ndarray]]:
+  """Host batches shaped [steps_per_call, batches_per_step, batch_size, ...].
+
+  Train step s consumes stream batches s*batches_per_step ... so resuming at a step
+  continues the exact stream of an uninterrupted run.
+  """
+  per_call = config.train.steps_per_call * batches_per_step
+  stream = dataset.batches(config.train.batch_size, seed=config.seed,
+                           start=start_step * batches_per_step)
+  while True:
+    group = [next(stream) for _ in range(per_call)]
+    yield {key: np.stack([b[key] for b in group]).reshape(
+        (config.train.steps_per_call, batches_per_step) + group[0][key].shape)
+           for key in group[0]}
+
+
+def validate(config: ml_collections.ConfigDict) -> None:
+  """One-line errors for train-loop settings that cannot work together."""
+  t = config.train
+  for field in ("num_steps", "batch_size", "steps_per_call"):
+    if t[field] <= 0:
+      raise ValueError(f"train.{field} must be positive, got {t[field]}")
+  if t.num_steps % t.steps_per_call:
+    raise ValueError(f"train.num_steps={t.num_steps} must be a multiple of "
+                     f"train.steps_per_call={t.steps_per_call}")
+
+
+def write_config(config: ml_collections.ConfigDict, workdir: str) -> None:
+  with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
+    f.write(config.to_json_best_effort(indent=2, sort_keys=True))
+
+
+def _truncate_metrics(workdir: str, last_step: int) -> None:
+  """Drops records logged after the checkpoint we resume from (they will be redone)."""
+  path = os.path.join(workdir, "metrics.jsonl")
+  if not os.path.exists(path):
+    return
+  with open(path, encoding="utf-8") as f:
+    lines = [l for l in f if l.strip() and json.loads(l)["step"] <= last_step]
+  with open(path, "w", encoding="utf-8") as f:
+    f.writelines(lines)
+
+
+class SampleWriter:
+  """Writes generated samples for fixed latents: a PNG grid (images) or scatter (points)."""
+
+  def __init__(self, trainer: Trainer, dataset: data.Dataset, config, workdir: str):
+    self._sample = jax.jit(trainer.sample)
+    n = config.train.get("num_grid_samples", 64 if dataset.spec.kind == "image" else 2000)
+    self._noise = trainer.noise(jax.random.fold_in(jax.random.PRNGKey(config.seed), 1), n)
+    self._spec = dataset.spec
+    self._reference = (dataset.sample(n, seed=config.seed)["x"]
+                       if dataset.spec.kind == "points" else None)
+    self._dir = os.path.join(workdir, "samples")
+    self._workdir = workdir
+    os.makedirs(self._dir, exist_ok=True)
+
+  def __call__(self, state: Any, step: int, writer: MetricWriter) -> None:
+    samples = np.asarray(jax.device_get(self._sample(state, self._noise)))
+    path = os.path.join(self._dir, f"step_{step:07d}.png")
+    if self._spec.kind == "image":
+      scale = max(1, 256 // (self._spec.shape[0] * 8))
+      grid = images.save_image_grid(path, samples, scale=scale)
+    else:
+      grid = images.save_scatter(path, samples, self._reference, title=f"step {step}")
+    images.copy_file(path, os.path.join(self._workdir, "samples.png"))
+    writer.write_image(step, "samples", grid)
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Any:
+  """Trains `config` in `workdir`, resuming from its latest checkpoint; returns the state."""
+  validate(config)
+  is_main = jax.process_index() == 0
+  os.makedirs(workdir, exist_ok=True)
+  if is_main:
+    write_config(config, workdir)
+
+  dataset = data.get_dataset(config.dataset)
+  trainer = build_trainer(config, dataset.spec)
+  mesh = parallel.make_mesh(config.train.get("num_devices", 0))
+  parallel.check_batch_size(config.train.batch_size, mesh)
+
+  checkpointer = Checkpointer(workdir, max_to_keep=config.train.get("keep_checkpoints", 3),
+                              async_save=config.train.get("async_checkpoints", True))
+  state = trainer.init(jax.random.PRNGKey(config.seed))
+  state, restored_step = checkpointer.restore(state)
+  start_step = int(restored_step or 0)
+  if is_main and restored_step is not None:
+    _truncate_metrics(workdir, start_step)
+  state = parallel.replicate(state, mesh)
+
+  k = config.train.steps_per_call
+  state_sharding = parallel.replicated(mesh)
+
+  def multi_step(state, batch):
+    state, metrics = jax.lax.scan(trainer.train_step, state, batch)
+    return state, jax.tree.map(jnp.mean, metrics)
+
+  step_fn = jax.jit(multi_step, out_shardings=(state_sharding, state_sharding),
+                    donate_argnums=0)
+  batches = stacked_batches(dataset, config, trainer.batches_per_step, start_step)
+  writer = MetricWriter(workdir, enabled=is_main)
+  samples = SampleWriter(trainer, dataset, config, workdir) if is_main else None
+  t = config.train
+  bar = tqdm.tqdm(total=t.num_steps, initial=start_step, disable=not is_main
+                  or not t.get("progress_bar", True), dynamic_ncols=True, unit="step")
+  step = start_step
+  start_time = last_time = time.time()
+  last_log_step = start_step
+  try:
+    while step < t.num_steps:
+      batch = parallel.shard_batch(next(batches), mesh, batch_axis=2)
+      state, metrics = step_fn(state, batch)
+      metrics = jax.device_get(metrics)
+      prev, step = step, step + k
+      bad = [name for name, v in metrics.items() if not math.isfinite(float(v))]
+      if bad:
+        kept = (f"the last good checkpoint (step {checkpointer.latest_step()}) is kept in "
+                f"{checkpointer.directory}" if checkpointer.latest_step() is not None
+                else "no checkpoint was saved yet")
+        raise TrainingDiverged(
+            f"training diverged at step {step}: {', '.join(f'{n}={metrics[n]}' for n in bad)}"
+            f"; {kept}")
+      bar.update(k)
+      if _crossed(prev, step, t.log_every) or step == t.num_steps:
+        now = time.time()
+        scalars = {name: float(v) for name, v in metrics.items()}
+        scalars["steps_per_s"] = (step - last_log_step) / max(now - last_time, 1e-9)
+        scalars["examples_per_s"] = scalars["steps_per_s"] * t.batch_size
+        scalars["elapsed_s"] = now - start_time
+        scalars["wall_time"] = now
+        writer.write_scalars(step, scalars)
+        bar.set_postfix({n: f"{scalars[n]:.3f}" for n in sorted(metrics)[:4]})
+        last_time, last_log_step = now, step
+      if samples and (_crossed(prev, step, t.sample_every) or step == t.num_steps):
+        samples(state, step, writer)
+      if _crossed(prev, step, t.checkpoint_every) or step == t.num_steps:
+        checkpointer.save(step, state)
+  finally:
+    bar.close()
+    writer.close()
+    checkpointer.close()
+  return state

@@ -1,0 +1,55 @@
+"""Shared test helpers: small configs that train in seconds on CPU."""
+
+import importlib.util
+import os
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONFIG_DIR = os.path.join(REPO, "configs")
+
+
+def load_config(name: str):
+  """Runs `get_config()` of `configs/<name>.py` (what `--config` does)."""
+  path = os.path.join(CONFIG_DIR, name if name.endswith(".py") else name + ".py")
+  spec = importlib.util.spec_from_file_location(f"config_{abs(hash(path))}", path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module.get_config()
+
+
+def tiny_ring8(num_steps: int = 40, **train):
+  """A ring8 MLP GAN small enough to train a few dozen steps in about a second."""
+  config = load_config("gan_ring8")
+  config.model.width = 32
+  config.train.batch_size = 32
+  config.train.num_steps = num_steps
+  config.train.steps_per_call = 10
+  config.train.log_every = 10
+  config.train.sample_every = 20
+  config.train.checkpoint_every = 20
+  config.train.progress_bar = False
+  config.train.update(train)
+  return config
+
+
+def tiny_dcgan(num_steps: int = 6, **train):
+  """The default DCGAN at 8x8 with narrow layers."""
+  config = load_config("default")
+  config.dataset.image_size = 8
+  config.model.width = 8
+  config.model.latent_dim = 8
+  config.train.batch_size = 16
+  config.train.num_steps = num_steps
+  config.train.steps_per_call = 2
+  config.train.log_every = 2
+  config.train.sample_every = 4
+  config.train.checkpoint_every = 4
+  config.train.progress_bar = False
+  config.train.update(train)
+  return config
+
+
+@pytest.fixture
+def workdir(tmp_path):
+  return str(tmp_path / "run")
