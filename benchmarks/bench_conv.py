@@ -4,7 +4,8 @@ For each layer: jitted forward, and forward + backward (value_and_grad w.r.t. th
 input and the parameters, random cotangent), median of several runs after warm-up;
 speedup of 'matmul' over 'xla' and effective GFLOP/s (nominal multiply-adds x 2,
 x 3 for forward + backward). A big f32 matmul gives the machine's reference peak.
-Layers are those of DCGAN 32x32, width 64, batch 64, plus the other zoo configs.
+Layers are those of DCGAN 32x32, width 64, batch 64, then the other zoo configs,
+DCGAN 64x64 layers with 512 channels, and 2x2/4x4 maps with 512 channels.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ LAYERS = [
     ("conv k1", "conv", 16, 128, 64, 1, 1, "SAME", {}),
     ("DCGAN64 convT 4->8", "convT", 4, 512, 256, 4, 2, UP, {}),
     ("DCGAN64 conv 8->4", "conv", 8, 256, 512, 4, 2, DOWN, {}),
+    ("conv 4->2, 512 ch", "conv", 4, 512, 512, 4, 2, DOWN, {}),    # XLA's slow cases
+    ("convT 2->4, 512 ch", "convT", 2, 512, 512, 4, 2, "SAME", {}),
 ]
 
 

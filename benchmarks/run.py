@@ -8,10 +8,16 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks import bench_train  # noqa: E402
+from benchmarks import bench_conv, bench_inception, bench_torch, bench_train  # noqa: E402
 from benchmarks.common import machine  # noqa: E402
 
-SECTIONS = [("Training throughput (jaxgen/benchmarks/bench_train.py)", bench_train.main)]
+SECTIONS = [
+    ("Training throughput (benchmarks/bench_train.py)", bench_train.main),
+    ("Training steps, jaxgen vs PyTorch eager (benchmarks/bench_torch.py)", bench_torch.main),
+    ("Convolutions: XLA vs matmul lowering (benchmarks/bench_conv.py)", bench_conv.main),
+    ("FID Inception features, Flax vs PyTorch (benchmarks/bench_inception.py)",
+     bench_inception.main),
+]
 
 
 def main() -> None:

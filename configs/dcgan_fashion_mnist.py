@@ -12,6 +12,6 @@ def get_config():
   config.dataset.name = "fashion_mnist"
   config.dataset.image_size = 32
   config.model.latent_dim = 100
-  config.train.num_steps = 10000
+  config.train.num_steps = 5000
   config.train.sample_every = 1000
   return config

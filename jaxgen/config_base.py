@@ -63,3 +63,23 @@ def base_config() -> ml_collections.ConfigDict:
       progress_bar=True,
   ))
   return config
+
+
+def mlp_gan_config(dataset: str) -> ml_collections.ConfigDict:
+  """An MLP GAN on a 2-D point dataset (ring8, grid25, mixture): the mode-collapse testbed."""
+  config = base_config()
+  config.dataset.name = dataset
+  config.dataset.image_size = 0
+  config.model.name = "mlp"
+  config.model.latent_dim = 16
+  config.model.width = 128
+  config.model.depth = 3
+  config.optim.g = optimizer(lr=1e-3, b1=0.5, b2=0.999)
+  config.optim.d = optimizer(lr=1e-3, b1=0.5, b2=0.999)
+  config.train.batch_size = 256
+  config.train.num_steps = 10000
+  config.train.steps_per_call = 100
+  config.train.log_every = 500
+  config.train.sample_every = 2000
+  config.train.checkpoint_every = 5000
+  return config

@@ -119,7 +119,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Any:
   checkpointer = Checkpointer(workdir, max_to_keep=config.train.get("keep_checkpoints", 3),
                               async_save=config.train.get("async_checkpoints", True))
   state = trainer.init(jax.random.PRNGKey(config.seed))
-  state, restored_step = checkpointer.restore(state)
+  try:
+    state, restored_step = checkpointer.restore(state)
+  except Exception:
+    checkpointer.close()
+    raise
   start_step = int(restored_step or 0)
   if is_main and restored_step is not None:
     _truncate_metrics(workdir, start_step)

@@ -63,6 +63,11 @@ CONV_T_CASES = [
 ]
 
 
+def _normal(seed: int, shape) -> jax.Array:
+  # numpy, not jax.random: compiling a sampler for every new shape is slow.
+  return jnp.asarray(np.random.default_rng(seed).standard_normal(shape), jnp.float32)
+
+
 def _assert_close(actual, desired):
   actual, desired = np.asarray(actual), np.asarray(desired)
   assert actual.shape == desired.shape
@@ -73,7 +78,7 @@ def _assert_close(actual, desired):
 def _check_against_flax(ref: nn.Module, make, x: jax.Array) -> None:
   """make(impl) builds our module; compares params, output and vjp to flax's `ref`."""
   key = jax.random.PRNGKey(0)
-  params = ref.init(key, x)
+  params = jax.jit(ref.init)(key, x)   # jitted: eager init compiles op by op
   modules = [ref, make("matmul"), make("xla")]
   for module in modules[1:]:   # same parameter names and shapes as flax's
     assert (jax.tree.map(jnp.shape, jax.eval_shape(module.init, key, x))
@@ -88,7 +93,7 @@ def _check_against_flax(ref: nn.Module, make, x: jax.Array) -> None:
     return results
 
   shape = jax.eval_shape(ref.apply, params, x).shape
-  cotangent = jax.random.normal(jax.random.PRNGKey(1), shape)
+  cotangent = _normal(1, shape)
   expected, *ours = outputs_and_vjps(params, x, cotangent)
   for result in ours:
     jax.tree.map(_assert_close, result, expected)
@@ -96,7 +101,7 @@ def _check_against_flax(ref: nn.Module, make, x: jax.Array) -> None:
 
 @pytest.mark.parametrize("shape,features,kernel,strides,padding", CONV_CASES)
 def test_conv_matches_flax(shape, features, kernel, strides, padding):
-  x = jax.random.normal(jax.random.PRNGKey(2), shape)
+  x = _normal(2, shape)
   ref = nn.Conv(features, kernel, strides=strides, padding=padding)
   _check_against_flax(
       ref, lambda impl: jnn.Conv(features, kernel, strides=strides, padding=padding,
@@ -107,7 +112,7 @@ def test_conv_matches_flax(shape, features, kernel, strides, padding):
                          CONV_T_CASES)
 def test_conv_transpose_matches_flax(shape, features, kernel, strides, padding,
                                      transpose_kernel):
-  x = jax.random.normal(jax.random.PRNGKey(2), shape)
+  x = _normal(2, shape)
   ref = nn.ConvTranspose(features, kernel, strides=strides, padding=padding,
                          transpose_kernel=transpose_kernel)
   _check_against_flax(
@@ -120,14 +125,13 @@ def test_conv_transpose_matches_flax(shape, features, kernel, strides, padding,
 @pytest.mark.parametrize("seed", range(4))
 def test_random_configs_match_flax(seed):
   rng = np.random.default_rng(seed)
-  for _ in range(3):
+  for _ in range(2):
     k, s = int(rng.integers(1, 5)), int(rng.integers(1, 3))
     side = int(rng.integers(k, 10))
     cin, cout = int(rng.integers(1, 9)), int(rng.integers(1, 9))
     padding = ["SAME", "VALID", tuple(map(tuple, rng.integers(0, k, (2, 2)).tolist()))][
         int(rng.integers(3))]
-    x = jax.random.normal(jax.random.PRNGKey(seed), (int(rng.integers(1, 4)), side,
-                                                     side + 1, cin))
+    x = _normal(seed, (int(rng.integers(1, 4)), side, side + 1, cin))
     conv_kw = dict(strides=s, padding=padding, use_bias=bool(rng.integers(2)))
     _check_against_flax(nn.Conv(cout, (k, k), **conv_kw),
                         lambda impl: jnn.Conv(cout, (k, k), impl=impl, **conv_kw), x)
@@ -144,14 +148,14 @@ def test_param_trees_match_flax_without_bias_and_custom_init():
            (nn.ConvTranspose(5, (4, 4), transpose_kernel=True, **init),
             jnn.ConvTranspose(5, (4, 4), transpose_kernel=True, **init))]
   for ref, ours in pairs:
-    expected = ref.init(jax.random.PRNGKey(0), x)
-    got = ours.init(jax.random.PRNGKey(0), x)
+    expected = jax.jit(ref.init)(jax.random.PRNGKey(0), x)
+    got = jax.jit(ours.init)(jax.random.PRNGKey(0), x)
     assert jax.tree.structure(got) == jax.tree.structure(expected)
     jax.tree.map(np.testing.assert_array_equal, got, expected)
 
 
 def test_dtype_promotion_matches_flax():
-  x = jax.random.normal(jax.random.PRNGKey(0), (2, 8, 8, 3))
+  x = _normal(0, (2, 8, 8, 3))
   ref = nn.Conv(4, (4, 4), strides=2, dtype=jnp.bfloat16)
   params = ref.init(jax.random.PRNGKey(0), x)
   expected = ref.apply(params, x)
@@ -163,7 +167,7 @@ def test_dtype_promotion_matches_flax():
 
 def test_second_order_gradients_match_xla():
   """WGAN-GP differentiates the input gradient w.r.t. the parameters."""
-  x = jax.random.normal(jax.random.PRNGKey(0), (2, 8, 8, 3))
+  x = _normal(0, (2, 8, 8, 3))
 
   def penalty_grads(impl):
     class Critic(nn.Module):
@@ -174,9 +178,9 @@ def test_second_order_gradients_match_xla():
         return jnp.sum(jnp.tanh(h) ** 2)
 
     critic = Critic()
-    params = critic.init(jax.random.PRNGKey(1), x)
+    params = jax.jit(critic.init)(jax.random.PRNGKey(1), x)
     penalty = lambda p: jnp.sum(jax.grad(critic.apply, argnums=1)(p, x) ** 2)
-    return jax.grad(penalty)(params)
+    return jax.jit(jax.grad(penalty))(params)
 
   jax.tree.map(_assert_close, penalty_grads("matmul"), penalty_grads("xla"))
 
@@ -185,10 +189,19 @@ def test_jit_and_auto_impl():
   assert jnn.resolve_impl("auto") == ("matmul" if jax.default_backend() == "cpu"
                                       else "xla")
   layer = jnn.ConvTranspose(3, (4, 4), strides=2, padding=UP)   # impl='auto'
-  x = jax.random.normal(jax.random.PRNGKey(0), (2, 4, 4, 6))
+  x = _normal(0, (2, 4, 4, 6))
   params = layer.init(jax.random.PRNGKey(0), x)
   ref = nn.ConvTranspose(3, (4, 4), strides=2, padding=UP)
   _assert_close(jax.jit(layer.apply)(params, x), ref.apply(params, x))
+
+
+def test_auto_keeps_xla_for_stride_one_windowed_convs_on_cpu():
+  if jax.default_backend() != "cpu":
+    pytest.skip("the per-layer choice is CPU-only")
+  assert jnn.resolve_impl("auto", (3, 3), (1, 1)) == "xla"
+  assert jnn.resolve_impl("auto", (4, 4), (2, 2)) == "matmul"
+  assert jnn.resolve_impl("auto", (1, 1), (1, 1)) == "matmul"
+  assert jnn.resolve_impl("matmul", (3, 3), (1, 1)) == "matmul"
 
 
 def test_unknown_impl_raises():

@@ -125,3 +125,26 @@ def test_cli_prints_one_line_error_and_exits_nonzero(workdir):
   assert result.returncode == 1
   last = result.stderr.strip().splitlines()[-1]
   assert last == ("jaxgen: error: unknown model.name 'foo'; choose one of: dcgan, mlp")
+
+
+def test_default_workdir_is_runs_slash_config_name():
+  from jaxgen.main import default_workdir
+  assert default_workdir("configs/gan_ring8.py") == os.path.join("runs", "gan_ring8")
+  assert default_workdir("/abs/configs/default.py:arg") == os.path.join("runs", "default")
+
+
+@pytest.mark.parametrize("loss", ["ns", "minimax", "hinge", "wgan", "wgan_gp", "lsgan"])
+def test_every_loss_trains_the_dcgan(workdir, loss):
+  config = tiny_dcgan(4, n_critic=2)
+  config.loss.name = loss
+  if loss.startswith("wgan"):
+    config.model.d_norm = "layer"  # the gradient penalty is per-example: no BatchNorm
+  if loss == "wgan":
+    config.loss.clip_d_weights = 0.01
+  state = train.train_and_evaluate(config, workdir)
+  records = read_metrics(workdir)
+  assert all(np.isfinite(r["d_loss"]) and np.isfinite(r["g_loss"]) for r in records)
+  assert ("d_penalty" in records[-1]) == (loss == "wgan_gp")
+  if loss == "wgan":
+    assert max(float(np.abs(x).max()) for x in jax.tree.leaves(state.d.params)) <= 0.01
+  assert int(state.step) == 4 and int(state.d.step) == 8  # n_critic D updates per G update

@@ -4,6 +4,8 @@ from jaxgen.metrics.frechet import GaussianStats
 from jaxgen.metrics.frechet import fid_from_features
 from jaxgen.metrics.frechet import frechet_distance
 from jaxgen.metrics.frechet import statistics
+from jaxgen.metrics.inception import (FIDInceptionV3, inception_features, inception_outputs,
+                                      load_inception_params, resize_bilinear)
 from jaxgen.metrics.inception_score import inception_score
 from jaxgen.metrics.kid import kernel_inception_distance
 from jaxgen.metrics.kid import polynomial_mmd2
@@ -15,6 +17,11 @@ from jaxgen.metrics.precision_recall import knn_radii
 from jaxgen.metrics.precision_recall import precision_recall
 
 __all__ = [
+    "FIDInceptionV3",
+    "inception_features",
+    "inception_outputs",
+    "load_inception_params",
+    "resize_bilinear",
     "GaussianStats",
     "bits_per_dim",
     "density_coverage",

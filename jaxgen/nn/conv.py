@@ -3,7 +3,7 @@
 Same function, parameter names, shapes and initialisation as `flax.linen.Conv` and
 `flax.linen.ConvTranspose`, plus `impl`: 'xla' calls lax's conv (what flax does),
 'matmul' lowers to patches + matmul (see `matmul_conv`), which on CPU avoids XLA's
-slow convs (e.g. ~100x on a transposed conv's kernel gradient), and 'auto' picks
+slow convs (10-100x on a transposed conv's kernel gradient), and 'auto' picks
 'matmul' on CPU and 'xla' elsewhere. impl='matmul' supports reverse-mode autodiff
 (any order) but not forward-mode (`jax.jvp`); use impl='xla' for that.
 """
@@ -34,11 +34,20 @@ def check_impl(impl: str) -> str:
   return impl
 
 
-def resolve_impl(impl: str) -> str:
-  """Maps 'auto' to the fast lowering for the default backend ('matmul' on CPU)."""
-  if check_impl(impl) == "auto":
-    return "matmul" if jax.default_backend() == "cpu" else "xla"
-  return impl
+def resolve_impl(impl: str, window: Sequence[int] = (),
+                 strides: Sequence[int] = ()) -> str:
+  """Maps 'auto' to the faster lowering for the default backend and this layer.
+
+  On CPU that is 'matmul', except for a (non-transposed) stride-1 conv with a spatial
+  window such as 3x3, where XLA's own conv measured faster (benchmarks/bench_conv.py).
+  """
+  if check_impl(impl) != "auto":
+    return impl
+  if jax.default_backend() != "cpu":
+    return "xla"
+  stride_one_window = strides and all(s == 1 for s in strides) and any(
+      k > 1 for k in window)
+  return "xla" if stride_one_window else "matmul"
 
 
 def _dimension_numbers(ndim: int) -> lax.ConvDimensionNumbers:
@@ -82,7 +91,7 @@ def conv(x: Array, kernel: Array, strides: Sequence[int],
   `padding` is 'SAME', 'VALID' or one (low, high) pair per spatial axis.
   """
   strides = tuple(strides)
-  if resolve_impl(impl) == "xla":
+  if resolve_impl(impl, kernel.shape[:-2], strides) == "xla":
     nd = len(strides)
     return lax.conv_general_dilated(
         x, kernel, strides, padding, lhs_dilation=(1,) * nd, rhs_dilation=(1,) * nd,

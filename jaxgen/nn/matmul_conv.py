@@ -2,14 +2,15 @@
 
 Every conv here reduces to a stride-1 'valid' correlation y[o] = sum_k xp[o + k] @ w[k]
 (strided convs by space-to-depth, transposed convs as the adjoint of a strided conv).
-The correlation and its adjoint are `jax.custom_vjp` primitives so that each of the
-three products (output, input gradient, kernel gradient) picks its own lowering:
+The correlation and its adjoint are `jax.custom_vjp` primitives whose three products
+(output, input gradient, kernel gradient) each use one of two lowerings:
 
 * gather: materialise shifted copies of the input side, then one matmul (im2col);
 * scatter: one matmul against all kernel taps at once, then shift-and-add (col2im).
 
-Plain autodiff cannot make that choice per product: the transpose of the scatter form
-is a chain of full-size pads (slow), and of the gather form a badly shaped matmul.
+Which is cheaper depends on the channel counts and map sizes. Plain autodiff of
+either form measured up to 2x slower (fwd + bwd): its transposes give full-size pads
+per kernel tap and badly oriented matmuls.
 Inputs are channels-last with one batch axis, kernels (*window, in, out).
 """
 
@@ -27,12 +28,9 @@ from jax import lax
 Array = jax.Array
 Pads = Sequence[tuple[int, int]]
 
-# Cost model for choosing gather vs scatter, fitted to timings on a 2-core AVX-512
-# CPU: cost = positions * expanded_channels * (other_channels + _ALPHA), i.e. one
-# copied element costs about as much as _ALPHA multiply-adds. The adjoint and
-# kernel-gradient products run their gather form ~25% slower than the model says.
+# Copying one element costs about as much as _ALPHA multiply-adds (fitted to timings
+# on a 2-core AVX-512 CPU; anything in 96..512 chose equally well).
 _ALPHA = 256
-_ADJOINT_GATHER_PENALTY = 1.25
 
 
 def _taps(window: Sequence[int]) -> list[tuple[int, ...]]:
@@ -75,11 +73,15 @@ def _dot(a: Array, b: Array, precision: Any) -> Array:
 
 
 def _contract_rows(a: Array, b: Array, precision: Any) -> Array:
-  """a^T @ b for 2-D a, b, computed in the orientation XLA:CPU runs fastest."""
+  """a^T @ b for 2-D a, b (contracting the long row axis), oriented for XLA:CPU.
+
+  Such products run ~2x faster when the result has fewer rows than columns; the
+  barrier stops XLA from folding the final transpose back into the slow form.
+  """
   dims = (((0,), (0,)), ((), ()))
   if a.shape[1] <= b.shape[1]:
     return lax.dot_general(a, b, dims, precision=precision)
-  return lax.dot_general(b, a, dims, precision=precision).T
+  return lax.optimization_barrier(lax.dot_general(b, a, dims, precision=precision)).T
 
 
 # --- The three products of y = corr(xp, w), each in gather and scatter form. -----
@@ -133,75 +135,75 @@ def _corr_w_scatter(xp: Array, dy: Array, window: Sequence[int], precision: Any)
   return jnp.flip(dw, tuple(range(len(window))))
 
 
-def _gather_is_cheaper(gather_positions: int, gather_channels: int,
-                       scatter_positions: int, scatter_channels: int,
-                       gather_penalty: float = 1.0) -> bool:
-  """Compares positions * copied channels * (other channels + _ALPHA) of the forms."""
-  gather = gather_positions * gather_channels * (scatter_channels + _ALPHA)
-  scatter = scatter_positions * scatter_channels * (gather_channels + _ALPHA)
-  return gather * gather_penalty <= scatter
+# The correlation maps xp [B, *X, C] to y [B, *O, F] (O = X - window + 1). Each of
+# its three products copies either C-side data (O positions x taps x C: patches of
+# xp, or the y-gradient times the kernel) or F-side data (X positions x taps x F:
+# xp times the kernel, or patches of the padded y-gradient). All three take the same
+# side, so the two backward products share one copy. Fitted to fwd + bwd timings.
 
 
-def _corr_any(xp: Array, w: Array, precision: Any) -> Array:
-  c, f = w.shape[-2:]
-  out = [n - k + 1 for n, k in zip(xp.shape[1:-1], w.shape[:-2])]
-  if _gather_is_cheaper(math.prod(out), c, math.prod(xp.shape[1:-1]), f):
-    return _corr_gather(xp, w, precision)
-  return _corr_scatter(xp, w, precision)
-
-
-def _corr_t_any(dy: Array, w: Array, precision: Any) -> Array:
-  c, f = w.shape[-2:]
-  size = [o + k - 1 for o, k in zip(dy.shape[1:-1], w.shape[:-2])]
-  if _gather_is_cheaper(math.prod(size), f, math.prod(dy.shape[1:-1]), c,
-                        _ADJOINT_GATHER_PENALTY):
-    return _corr_t_gather(dy, w, precision)
-  return _corr_t_scatter(dy, w, precision)
-
-
-def _corr_w_any(xp: Array, dy: Array, window: Sequence[int], precision: Any) -> Array:
-  c, f = xp.shape[-1], dy.shape[-1]
-  if _gather_is_cheaper(math.prod(dy.shape[1:-1]), c, math.prod(xp.shape[1:-1]), f,
-                        _ADJOINT_GATHER_PENALTY):
-    return _corr_w_gather(xp, dy, window, precision)
-  return _corr_w_scatter(xp, dy, window, precision)
+def _copy_c_side(xp_shape: Sequence[int], y_shape: Sequence[int]) -> bool:
+  """Whether copying C-side data is cheaper: flops + _ALPHA * copied elements."""
+  o, x = math.prod(y_shape[1:-1]), math.prod(xp_shape[1:-1])
+  c, f = xp_shape[-1], y_shape[-1]
+  return o * c * (f + _ALPHA) <= x * f * (c + _ALPHA)
 
 
 # --- custom_vjp primitives: the correlation and its adjoint. ----------------------
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
-def _corr(xp: Array, w: Array, precision: Any) -> Array:
-  return _corr_any(xp, w, precision)
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
+def _corr(xp: Array, w: Array, precision: Any, c_side: bool) -> Array:
+  if c_side:
+    return _corr_gather(xp, w, precision)
+  return _corr_scatter(xp, w, precision)
 
 
-def _corr_fwd(xp, w, precision):
-  return _corr_any(xp, w, precision), (xp, w)
+def _corr_fwd(xp, w, precision, c_side):
+  return _corr(xp, w, precision, c_side), (xp, w)
 
 
-def _corr_bwd(precision, res, g):
+def _corr_bwd(precision, c_side, res, g):
   xp, w = res
-  return _corr_t(g, w, precision), _corr_w_any(xp, g, w.shape[:-2], precision)
+  corr_w = _corr_w_gather if c_side else _corr_w_scatter
+  return _corr_t(g, w, precision, c_side), corr_w(xp, g, w.shape[:-2], precision)
 
 
 _corr.defvjp(_corr_fwd, _corr_bwd)
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
-def _corr_t(dy: Array, w: Array, precision: Any) -> Array:
-  return _corr_t_any(dy, w, precision)
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
+def _corr_t(dy: Array, w: Array, precision: Any, c_side: bool) -> Array:
+  if c_side:
+    return _corr_t_scatter(dy, w, precision)
+  return _corr_t_gather(dy, w, precision)
 
 
-def _corr_t_fwd(dy, w, precision):
-  return _corr_t_any(dy, w, precision), (dy, w)
+def _corr_t_fwd(dy, w, precision, c_side):
+  return _corr_t(dy, w, precision, c_side), (dy, w)
 
 
-def _corr_t_bwd(precision, res, g):
+def _corr_t_bwd(precision, c_side, res, g):
   dy, w = res
-  return _corr(g, w, precision), _corr_w_any(g, dy, w.shape[:-2], precision)
+  corr_w = _corr_w_gather if c_side else _corr_w_scatter
+  return _corr(g, w, precision, c_side), corr_w(g, dy, w.shape[:-2], precision)
 
 
 _corr_t.defvjp(_corr_t_fwd, _corr_t_bwd)
+
+
+def _correlate(xp: Array, w: Array, precision: Any) -> Array:
+  """The stride-1 valid correlation, lowered by the cheaper side."""
+  out = tuple(n - k + 1 for n, k in zip(xp.shape[1:-1], w.shape[:-2]))
+  y_shape = xp.shape[:1] + out + w.shape[-1:]
+  return _corr(xp, w, precision, _copy_c_side(xp.shape, y_shape))
+
+
+def _correlate_adjoint(dy: Array, w: Array, precision: Any) -> Array:
+  """The adjoint of `_correlate` w.r.t. xp, lowered by the cheaper side."""
+  size = tuple(o + k - 1 for o, k in zip(dy.shape[1:-1], w.shape[:-2]))
+  xp_shape = dy.shape[:1] + size + w.shape[-2:-1]
+  return _corr_t(dy, w, precision, _copy_c_side(xp_shape, dy.shape))
 
 
 # --- Strided convs via space-to-depth. -------------------------------------------
@@ -266,7 +268,7 @@ def conv_matmul(x: Array, kernel: Array, strides: Sequence[int], pads: Pads,
                         for (lo, _), e, n in zip(pads, extent, x.shape[1:-1])])
   if any(s > 1 for s in strides):
     xp, kernel = _space_to_depth(xp, strides), _kernel_to_depth(kernel, strides)
-  return _corr(xp, kernel, precision)
+  return _correlate(xp, kernel, precision)
 
 
 def conv_transpose_matmul(x: Array, kernel: Array, strides: Sequence[int], pads: Pads,
@@ -274,7 +276,7 @@ def conv_transpose_matmul(x: Array, kernel: Array, strides: Sequence[int], pads:
   """`lax.conv_transpose(x, kernel, strides, pads)` (explicit pads, no kernel flip).
 
   That is a stride-1 conv of the stride-dilated x; computed as the adjoint of a
-  strided conv with the flipped kernel, so no zeros are ever multiplied.
+  strided conv with the flipped kernel, so the dilation zeros are never multiplied.
   """
   nd = len(strides)
   window, n_in = kernel.shape[:nd], x.shape[1:-1]
@@ -286,10 +288,11 @@ def conv_transpose_matmul(x: Array, kernel: Array, strides: Sequence[int], pads:
   adjoint_kernel = _round_window(_flip_swap(kernel), strides)
   extent = [s * (n - 1) + k for s, n, k in zip(strides, n_in, adjoint_kernel.shape[:nd])]
   if any(s > 1 for s in strides):
-    y = _depth_to_space(_corr_t(x, _kernel_to_depth(adjoint_kernel, strides), precision),
-                        strides)
+    y = _depth_to_space(
+        _correlate_adjoint(x, _kernel_to_depth(adjoint_kernel, strides), precision),
+        strides)
   else:
-    y = _corr_t(x, adjoint_kernel, precision)
+    y = _correlate_adjoint(x, adjoint_kernel, precision)
   # The adjoint conv pads its input by k - 1 - lo in front; undo that (and the tail).
   front = [k - 1 - lo for k, (lo, _) in zip(window, pads)]
   return _pad_spatial(y, [(-p, o + p - e) for p, o, e in zip(front, out, extent)])
