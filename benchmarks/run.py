@@ -8,7 +8,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks import bench_conv, bench_inception, bench_torch, bench_train  # noqa: E402
+from benchmarks import (bench_conv, bench_inception, bench_sweep, bench_torch,  # noqa: E402
+                        bench_train)
 from benchmarks.common import machine  # noqa: E402
 
 SECTIONS = [
@@ -17,6 +18,8 @@ SECTIONS = [
     ("Convolutions: XLA vs matmul lowering (benchmarks/bench_conv.py)", bench_conv.main),
     ("FID Inception features, Flax vs PyTorch (benchmarks/bench_inception.py)",
      bench_inception.main),
+    ("Sweeps: 8 ring8 runs in one program vs sequential runs (benchmarks/bench_sweep.py)",
+     bench_sweep.main),
 ]
 
 

@@ -4,14 +4,8 @@
     python -m jaxgen.main --config configs/dcgan_fashion_mnist.py
 """
 
-from jaxgen.config_base import base_config
+from jaxgen.config_base import fashion_mnist_config
 
 
 def get_config():
-  config = base_config()
-  config.dataset.name = "fashion_mnist"
-  config.dataset.image_size = 32
-  config.model.latent_dim = 100
-  config.train.num_steps = 5000
-  config.train.sample_every = 1000
-  return config
+  return fashion_mnist_config()

@@ -15,6 +15,53 @@ def optimizer(lr: float = 2e-4, b1: float = 0.5, b2: float = 0.999,
       schedule="constant",  # constant | linear (decay to 0) | cosine
       warmup_steps=0,       # for the cosine schedule
       grad_clip=0.0,        # global-norm clipping; 0 = off
+      masked=False,         # keep pruned weights at 0 (jaxgen/pruning: mask in opt state)
+  ))
+
+
+def pruning(rounds: int = 5, scope: str = "both",
+            method: str = "imp") -> ml_collections.ConfigDict:
+  """The lottery-ticket block `config.pruning` (jaxgen/pruning; IMP: jaxgen/pruning/imp.py).
+
+  Pruned nets need `optim.<net>.masked = True`, which keeps the mask in the optimizer state.
+  """
+  return ml_collections.ConfigDict(dict(
+      rounds=rounds,          # pruning rounds after the dense round 0; sparsity at round k
+                              # is 1 - (1 - fraction)^k
+      fraction=0.2,           # share of the remaining weights pruned per round (paper: 0.2)
+      scope=scope,            # nets pruned: g | d | both (AE/VAE: g | enc | both)
+      method=method,          # imp | random (IMP's per-layer counts, random weights) |
+                              # reinit (IMP's masks, another init) | snip | grasp (at init)
+      reference="",           # random / reinit: workdir of the IMP run whose masks they reuse
+      layerwise=False,        # rank weights per layer instead of globally (paper: global)
+      prunable="kernels",     # kernels | kernels_and_norms: which leaves may be pruned
+      exclude="",             # comma-separated regexes of 'net/layer' paths kept dense
+      rewind_step=0,          # rewind point: 0 = init (classic LTH); k > 0 = step k (late)
+      reset_optimizer=True,   # fresh optimizer after rewinding; False = step k's, masked
+      saliency_batch=256,     # examples in the SNIP / GraSP loss batch
+      quality="eval",         # per-round metrics: eval = jaxgen.evaluate with config.eval
+                              # (FID-<dataset> ...) | pixels = Fréchet distance of raw pixels
+      pixel_samples=1000,     # samples for quality='pixels'
+  ))
+
+
+def evaluation(every: int = 0, num_samples: int = 2000) -> ml_collections.ConfigDict:
+  """The `config.eval` block: sample-quality metrics during training and in jaxgen.evaluate."""
+  return ml_collections.ConfigDict(dict(
+      every=every,              # steps between in-training evaluations (and at the end); 0 = off
+      num_samples=num_samples,  # generated and real examples per evaluation (papers: 50000)
+      batch_size=250,           # generation / feature-extraction batch
+      feature_net="auto",       # auto | inception | classifier | none; auto = none for points,
+                                # inception if inception_weights is set, else classifier
+      inception_weights="",     # FID Inception .npz from python -m jaxgen.metrics.convert_inception
+      feature_net_dir="",       # trained classifier; '' = $JAXGEN_CACHE (~/.cache/jaxgen)/
+                                # feature_nets/<dataset>_<H>x<W>, trained there if absent
+      truncation=0.0,           # > 0: latents from N(0, I) truncated to [-t, t] (BigGAN's trick)
+      kid_subsets=100,          # KID subsets (of up to 1000 samples each)
+      best_metric="",           # metric that picks best/ ('' = fid[_<dataset>]; modes_covered
+                                # for 2-D mixtures); any evaluated name, e.g. kid_digits
+      best_mode="auto",         # auto | min | max; auto = max for is/precision/recall/density/
+                                # coverage/modes_covered/high_quality_fraction/elbo, else min
   ))
 
 
@@ -35,16 +82,21 @@ def base_config() -> ml_collections.ConfigDict:
       name="dcgan",       # dcgan | mlp  (jaxgen/models)
       latent_dim=64,      # size of z ~ N(0, I)
       width=64,           # channels at the largest feature map (MLP: hidden units)
-      g_norm="batch",     # generator normalisation: batch | layer | none
-      d_norm="batch",     # discriminator normalisation (WGAN-GP wants layer/none)
+      g_norm="batch",     # generator normalisation: batch | layer | none | spectral
+      d_norm="batch",     # discriminator: batch | layer | none | spectral (WGAN-GP: layer)
       conv_impl="auto",   # auto | xla | matmul  (jaxgen/nn)
+      cond="",            # class conditioning: '' | concat | projection | acgan | adcgan
+      attention_res=0,    # resnet/biggan: feature-map side with SAGAN self-attention; 0 = none
   ))
 
   config.loss = ml_collections.ConfigDict(dict(
       name="ns",            # ns | minimax | hinge | wgan | wgan_gp | lsgan
-      penalty="auto",       # '' | gp ; auto = the loss's own (gp for wgan_gp)
-      penalty_weight=-1.0,  # < 0 = the loss's default (10 for wgan_gp)
+      penalty="auto",       # '' | gp | gp0 | r1 | r2 | dragan, or a list 'r1,r2';
+                            # auto = the loss's own (gp for wgan_gp)
+      penalty_weight=-1.0,  # < 0 = the loss's default (10); R1/R2: gamma / 2
       clip_d_weights=0.0,   # WGAN weight clipping bound (0.01 in the paper); 0 = off
+      cls_weight=1.0,       # AC-GAN / ADC-GAN auxiliary classifier loss weight
+      g_ortho_weight=0.0,   # BigGAN orthogonal regularisation of G (1e-4); 0 = off
   ))
 
   config.optim = ml_collections.ConfigDict(dict(g=optimizer(), d=optimizer()))
@@ -53,6 +105,9 @@ def base_config() -> ml_collections.ConfigDict:
       batch_size=64,          # global batch, split over all devices
       num_steps=2000,         # generator updates
       n_critic=1,             # discriminator updates per generator update
+      diffaug="",             # DiffAugment policy for D's inputs, e.g. 'color,translation,cutout'
+      ema_decay=0.0,          # EMA of G's weights for sampling/eval (0.999); 0 = off
+      ema_start=0,            # steps before the EMA starts averaging (it copies G until then)
       steps_per_call=10,      # train steps per jitted call (a lax.scan)
       log_every=100,          # steps between metrics.jsonl / TensorBoard records
       sample_every=500,       # steps between PNG sample grids
@@ -62,6 +117,18 @@ def base_config() -> ml_collections.ConfigDict:
       num_devices=0,          # devices in the data-parallel mesh; 0 = all
       progress_bar=True,
   ))
+  config.eval = evaluation()
+  return config
+
+
+def fashion_mnist_config() -> ml_collections.ConfigDict:
+  """DCGAN on Fashion-MNIST at 32x32 from the local IDX files: the zoo's CPU testbed."""
+  config = base_config()
+  config.dataset.name = "fashion_mnist"
+  config.dataset.image_size = 32
+  config.model.latent_dim = 100
+  config.train.num_steps = 5000
+  config.train.sample_every = 1000
   return config
 
 

@@ -42,7 +42,11 @@ def main(argv: list[str]) -> None:
 
   workdir = _WORKDIR.value or default_workdir(flags.FLAGS["config"].config_filename)
   try:
-    train.train_and_evaluate(_CONFIG.value, workdir)
+    if _CONFIG.value.get("experiment", "") == "lottery":
+      from jaxgen.pruning import imp
+      imp.run(_CONFIG.value, workdir)
+    else:
+      train.train_and_evaluate(_CONFIG.value, workdir)
   except (ValueError, FileNotFoundError, CheckpointError, train.TrainingDiverged) as e:
     # Bad input and divergence end with one line naming the problem, not a traceback.
     print(f"jaxgen: error: {e}", file=sys.stderr)

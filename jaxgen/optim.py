@@ -9,6 +9,7 @@ from __future__ import annotations
 import ml_collections
 import optax
 
+from jaxgen.pruning.optimizer import masked
 from jaxgen.registry import Registry
 
 SCHEDULES: Registry = Registry("optim.schedule")
@@ -61,4 +62,6 @@ def make_optimizer(cfg: ml_collections.ConfigDict,
   tx = OPTIMIZERS.get(cfg.name)(schedule, cfg)
   if cfg.get("grad_clip", 0.0):
     tx = optax.chain(optax.clip_by_global_norm(cfg.grad_clip), tx)
+  if cfg.get("masked", False):  # a pruning mask in the optimizer state (jaxgen/pruning)
+    tx = masked(tx)
   return tx

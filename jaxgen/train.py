@@ -10,7 +10,7 @@ import json
 import math
 import os
 import time
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import jax
 import jax.numpy as jnp
@@ -18,7 +18,7 @@ import ml_collections
 import numpy as np
 import tqdm
 
-from jaxgen import data, images, parallel
+from jaxgen import data, evaluate, images, parallel
 from jaxgen.checkpoint import Checkpointer
 from jaxgen.trainers import Trainer, build_trainer
 from jaxgen.writers import MetricWriter
@@ -103,8 +103,14 @@ class SampleWriter:
     writer.write_image(step, "samples", grid)
 
 
-def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Any:
-  """Trains `config` in `workdir`, resuming from its latest checkpoint; returns the state."""
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
+                       init_state: Callable[[Any], Any] | None = None) -> Any:
+  """Trains `config` in `workdir`, resuming from its latest checkpoint; returns the state.
+
+  `init_state(state) -> state` edits the freshly initialised state before training
+  (e.g. a pruning driver rewinding weights and setting masks); a checkpoint, when one
+  exists, still wins, so a resumed run continues where it stopped.
+  """
   validate(config)
   is_main = jax.process_index() == 0
   os.makedirs(workdir, exist_ok=True)
@@ -115,10 +121,15 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Any:
   trainer = build_trainer(config, dataset.spec)
   mesh = parallel.make_mesh(config.train.get("num_devices", 0))
   parallel.check_batch_size(config.train.batch_size, mesh)
+  # Built before training: a bad eval field fails now, and real-data statistics are ready.
+  evaluation = (evaluate.TrainingEvaluation.create(config, trainer, dataset, workdir)
+                if is_main else None)
 
   checkpointer = Checkpointer(workdir, max_to_keep=config.train.get("keep_checkpoints", 3),
                               async_save=config.train.get("async_checkpoints", True))
   state = trainer.init(jax.random.PRNGKey(config.seed))
+  if init_state is not None:
+    state = init_state(state)
   try:
     state, restored_step = checkpointer.restore(state)
   except Exception:
@@ -176,8 +187,14 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> Any:
         samples(state, step, writer)
       if _crossed(prev, step, t.checkpoint_every) or step == t.num_steps:
         checkpointer.save(step, state)
+      if evaluation and evaluation.due(prev, step, t.num_steps):
+        eval_start = time.time()
+        evaluation(state, step, writer)
+        last_time += time.time() - eval_start  # steps_per_s stays a training rate
   finally:
     bar.close()
     writer.close()
     checkpointer.close()
+    if evaluation:
+      evaluation.close()
   return state

@@ -102,7 +102,7 @@ def test_corrupt_checkpoint_gives_a_clear_error(workdir):
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("model.name", "foo", r"unknown model.name 'foo'; choose one of: dcgan, mlp"),
+    ("model.name", "foo", r"unknown model.name 'foo'; choose one of: biggan, dcgan, mlp, resnet"),
     ("loss.name", "bar", r"unknown loss.name 'bar'; choose one of: hinge, lsgan"),
     ("dataset.name", "baz", r"unknown dataset.name 'baz'; choose one of: .*digits"),
     ("dataset.image_size", 28, r"model.name 'dcgan' needs a square power-of-two image"),
@@ -124,7 +124,8 @@ def test_cli_prints_one_line_error_and_exits_nonzero(workdir):
       cwd=REPO, capture_output=True, text=True, timeout=120)
   assert result.returncode == 1
   last = result.stderr.strip().splitlines()[-1]
-  assert last == ("jaxgen: error: unknown model.name 'foo'; choose one of: dcgan, mlp")
+  assert last == ("jaxgen: error: unknown model.name 'foo'; choose one of: biggan, dcgan, "
+                  "mlp, resnet")
 
 
 def test_default_workdir_is_runs_slash_config_name():
@@ -144,7 +145,7 @@ def test_every_loss_trains_the_dcgan(workdir, loss):
   state = train.train_and_evaluate(config, workdir)
   records = read_metrics(workdir)
   assert all(np.isfinite(r["d_loss"]) and np.isfinite(r["g_loss"]) for r in records)
-  assert ("d_penalty" in records[-1]) == (loss == "wgan_gp")
+  assert ("d_gp" in records[-1]) == (loss == "wgan_gp")
   if loss == "wgan":
     assert max(float(np.abs(x).max()) for x in jax.tree.leaves(state.d.params)) <= 0.01
   assert int(state.step) == 4 and int(state.d.step) == 8  # n_critic D updates per G update

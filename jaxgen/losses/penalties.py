@@ -38,6 +38,44 @@ def gradient_penalty(d_fn: DiscriminatorFn, real: Array, fake: Array,
   return jnp.mean((_input_grad_norms(d_fn, x_hat) - 1.0) ** 2)
 
 
+def _squared_grad_norm(d_fn: DiscriminatorFn, x: Array) -> Array:
+  """E ||grad D(x)||^2 over the batch, the zero-centred penalties' statistic."""
+  grads = jax.grad(lambda x: jnp.sum(d_fn(x)))(x)
+  return jnp.mean(jnp.sum(grads.reshape(grads.shape[0], -1) ** 2, axis=-1))
+
+
+@PENALTIES.register("r1")
+def r1_penalty(d_fn: DiscriminatorFn, real: Array, fake: Array, key: Array) -> Array:
+  """R1 (Mescheder et al. 2018, eq. 9): E ||grad D(x)||^2 on real data; weight = gamma/2."""
+  return _squared_grad_norm(d_fn, real)
+
+
+@PENALTIES.register("r2")
+def r2_penalty(d_fn: DiscriminatorFn, real: Array, fake: Array, key: Array) -> Array:
+  """R2 (Mescheder et al. 2018): the same on generated data; R1+R2 is R3GAN's baseline."""
+  return _squared_grad_norm(d_fn, jax.lax.stop_gradient(fake))
+
+
+@PENALTIES.register("gp0")
+def zero_centred_gp(d_fn: DiscriminatorFn, real: Array, fake: Array, key: Array) -> Array:
+  """Zero-centred GP on interpolates (Thanh-Tung et al. 2019): E ||grad D(x_hat)||^2."""
+  shape = (real.shape[0],) + (1,) * (real.ndim - 1)
+  eps = jax.random.uniform(key, shape, dtype=real.dtype)
+  return _squared_grad_norm(d_fn, eps * real + (1.0 - eps) * fake)
+
+
+@PENALTIES.register("dragan")
+def dragan_penalty(d_fn: DiscriminatorFn, real: Array, fake: Array, key: Array) -> Array:
+  """DRAGAN (Kodali et al. 2017): (||grad D|| - 1)^2 at real points perturbed by 0.5 std."""
+  k_noise, k_mix = jax.random.split(key)
+  std = jnp.std(real, axis=0, keepdims=True)
+  noisy = real + 0.5 * std * jax.random.uniform(k_noise, real.shape, dtype=real.dtype)
+  shape = (real.shape[0],) + (1,) * (real.ndim - 1)
+  alpha = jax.random.uniform(k_mix, shape, dtype=real.dtype)
+  x_hat = alpha * real + (1.0 - alpha) * noisy
+  return jnp.mean((_input_grad_norms(d_fn, x_hat) - 1.0) ** 2)
+
+
 def get_penalty(name: str) -> Penalty:
   """The registered penalty called `name` (one-line error listing choices otherwise)."""
   return PENALTIES.get(name)

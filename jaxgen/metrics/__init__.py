@@ -1,5 +1,8 @@
 """Sample-quality and likelihood metrics as pure functions of features or NLLs."""
 
+from jaxgen.metrics.classifier import (Classifier, TrainedClassifier, load_classifier,
+                                       save_classifier, train_classifier)
+from jaxgen.metrics.feature_nets import FeatureNet, get_feature_net
 from jaxgen.metrics.frechet import GaussianStats
 from jaxgen.metrics.frechet import fid_from_features
 from jaxgen.metrics.frechet import frechet_distance
@@ -17,6 +20,13 @@ from jaxgen.metrics.precision_recall import knn_radii
 from jaxgen.metrics.precision_recall import precision_recall
 
 __all__ = [
+    "Classifier",
+    "FeatureNet",
+    "TrainedClassifier",
+    "get_feature_net",
+    "load_classifier",
+    "save_classifier",
+    "train_classifier",
     "FIDInceptionV3",
     "inception_features",
     "inception_outputs",

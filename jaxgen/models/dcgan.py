@@ -3,6 +3,9 @@
 G: z -> 4x4 (transposed conv on 1x1) -> [ConvT 4x4 s2, norm, ReLU]* -> ConvT 4x4 s2 -> tanh.
 D: [Conv 4x4 s2, norm (not on the first), LeakyReLU .2]* down to 4x4 -> Conv 4x4 valid -> logit.
 Channels double at each halving of resolution, `width` at the largest feature map.
+`model.cond` (jaxgen/models/conditioning.py): G appends one-hot(y) to z; D appends
+one-hot maps ('concat') or replaces the final conv by a head on the flattened 4x4 map.
+'spectral' norms wrap every conv in spectral normalization.
 """
 
 from __future__ import annotations
@@ -16,13 +19,16 @@ import ml_collections
 
 from jaxgen import nn as jnn
 from jaxgen.data import DataSpec
-from jaxgen.models.layers import check_norm, dcgan_kernel_init, normalization
+from jaxgen.models import conditioning
+from jaxgen.models.layers import (check_norm, dcgan_kernel_init, feature_norm,
+                                  normalization)
 from jaxgen.models.registry import MODELS, GANModels
 
 # PyTorch's ConvTranspose2d(k=4, s=2, p=1) doubles the resolution; in lax terms the
 # dilated input is padded by k - 1 - p = 2 on each side.
 _UP_PADDING = ((2, 2), (2, 2))
 _DOWN_PADDING = ((1, 1), (1, 1))
+OUTPUT_ACTIVATIONS = ("tanh", "none")
 
 
 def num_halvings(spec: DataSpec, model: str) -> int:
@@ -39,11 +45,14 @@ def num_halvings(spec: DataSpec, model: str) -> int:
 
 
 class DCGANGenerator(nn.Module):
-  """Maps latents [B, latent_dim] to images [B, H, W, C] in [-1, 1]."""
+  """Maps latents [B, latent_dim] to images [B, H, W, C] in [-1, 1] (or logits if 'none')."""
   output_shape: tuple[int, int, int]
   width: int = 64
   norm: str = "batch"
   conv_impl: str = "auto"
+  output_activation: str = "tanh"  # 'none': logits, e.g. for a Bernoulli VAE decoder
+  cond: str = ""
+  num_classes: int = 0
 
   @nn.compact
   def __call__(self, z: jax.Array, y: jax.Array | None = None,
@@ -51,59 +60,81 @@ class DCGANGenerator(nn.Module):
     n = int(math.log2(self.output_shape[0] // 4))
     channels = self.width * 2 ** (n - 1)
     use_bias = self.norm == "none"
+    norm = feature_norm(self.norm, "g")
+    sn = lambda layer: jnn.spectral_norm(layer, train, self.norm == "spectral")
+    if self.cond:
+      z = conditioning.concat_one_hot(z, y, self.num_classes)
     x = z.reshape(z.shape[0], 1, 1, z.shape[-1])
-    x = jnn.ConvTranspose(channels, (4, 4), padding="VALID", use_bias=use_bias,
-                          kernel_init=dcgan_kernel_init, impl=self.conv_impl)(x)
-    x = nn.relu(normalization(self.norm, train)(x))
+    x = sn(jnn.ConvTranspose(channels, (4, 4), padding="VALID", use_bias=use_bias,
+                             kernel_init=dcgan_kernel_init, impl=self.conv_impl))(x)
+    x = nn.relu(normalization(norm, train)(x))
     for _ in range(n - 1):
       channels //= 2
-      x = jnn.ConvTranspose(channels, (4, 4), strides=(2, 2), padding=_UP_PADDING,
-                            use_bias=use_bias, kernel_init=dcgan_kernel_init,
-                            impl=self.conv_impl)(x)
-      x = nn.relu(normalization(self.norm, train)(x))
-    x = jnn.ConvTranspose(self.output_shape[-1], (4, 4), strides=(2, 2),
-                          padding=_UP_PADDING, kernel_init=dcgan_kernel_init,
-                          impl=self.conv_impl)(x)
-    return jnp.tanh(x)
+      x = sn(jnn.ConvTranspose(channels, (4, 4), strides=(2, 2), padding=_UP_PADDING,
+                               use_bias=use_bias, kernel_init=dcgan_kernel_init,
+                               impl=self.conv_impl))(x)
+      x = nn.relu(normalization(norm, train)(x))
+    x = sn(jnn.ConvTranspose(self.output_shape[-1], (4, 4), strides=(2, 2),
+                             padding=_UP_PADDING, kernel_init=dcgan_kernel_init,
+                             impl=self.conv_impl))(x)
+    return jnp.tanh(x) if self.output_activation == "tanh" else x
 
 
 class DCGANDiscriminator(nn.Module):
-  """Maps images [B, H, W, C] to real/fake logits [B]."""
+  """Maps images [B, H, W, C] to real/fake logits [B] (plus class logits for acgan/adcgan)."""
   width: int = 64
   norm: str = "batch"
   conv_impl: str = "auto"
+  cond: str = ""
+  num_classes: int = 0
 
   @nn.compact
   def __call__(self, x: jax.Array, y: jax.Array | None = None,
                train: bool = True) -> jax.Array:
+    if self.cond == "concat":
+      x = conditioning.concat_one_hot(x, y, self.num_classes)
     n = int(math.log2(x.shape[1] // 4))
     channels = self.width
-    use_bias = self.norm == "none"
+    norm = feature_norm(self.norm, "d")
+    use_bias = norm == "none"
+    sn = lambda layer: jnn.spectral_norm(layer, train, self.norm == "spectral")
     for i in range(n):
-      x = jnn.Conv(channels, (4, 4), strides=(2, 2), padding=_DOWN_PADDING,
-                   use_bias=use_bias or i == 0, kernel_init=dcgan_kernel_init,
-                   impl=self.conv_impl)(x)
+      x = sn(jnn.Conv(channels, (4, 4), strides=(2, 2), padding=_DOWN_PADDING,
+                      use_bias=use_bias or i == 0, kernel_init=dcgan_kernel_init,
+                      impl=self.conv_impl))(x)
       if i > 0:  # DCGAN: no normalisation on the discriminator's input layer.
-        x = normalization(self.norm, train)(x)
+        x = normalization(norm, train)(x)
       x = nn.leaky_relu(x, 0.2)
       channels *= 2
-    x = jnn.Conv(1, (4, 4), padding="VALID", kernel_init=dcgan_kernel_init,
-                 impl=self.conv_impl)(x)
+    if self.cond in conditioning.HEAD_CONDS:
+      # The final 4x4 'valid' conv is a dense layer on the flattened 4x4 map.
+      return conditioning.DiscriminatorHead(
+          self.cond, self.num_classes, self.norm == "spectral", dcgan_kernel_init)(
+              x.reshape(x.shape[0], -1), y, train)
+    x = sn(jnn.Conv(1, (4, 4), padding="VALID", kernel_init=dcgan_kernel_init,
+                    impl=self.conv_impl))(x)
     return x.reshape(x.shape[0])
 
 
 @MODELS.register("dcgan")
 def build(config: ml_collections.ConfigDict, spec: DataSpec) -> GANModels:
   num_halvings(spec, "dcgan")
+  cond = conditioning.check_cond(config.get("cond", ""), spec)
   for net in ("g_norm", "d_norm"):
     check_norm(config.get(net, "batch"), f"model.{net}")
   jnn.check_impl(config.get("conv_impl", "auto"))
+  if config.get("output_activation", "tanh") not in OUTPUT_ACTIVATIONS:
+    raise ValueError(f"unknown model.output_activation {config.output_activation!r}; "
+                     f"choose one of: {', '.join(OUTPUT_ACTIVATIONS)}")
   return GANModels(
       generator=DCGANGenerator(output_shape=tuple(spec.shape), width=config.width,
                                norm=config.get("g_norm", "batch"),
-                               conv_impl=config.get("conv_impl", "auto")),
+                               conv_impl=config.get("conv_impl", "auto"),
+                               output_activation=config.get("output_activation", "tanh"),
+                               cond=cond, num_classes=spec.num_classes),
       discriminator=DCGANDiscriminator(width=config.width,
                                        norm=config.get("d_norm", "batch"),
-                                       conv_impl=config.get("conv_impl", "auto")),
+                                       conv_impl=config.get("conv_impl", "auto"),
+                                       cond=cond, num_classes=spec.num_classes),
       latent_dim=config.latent_dim,
   )

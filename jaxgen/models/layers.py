@@ -8,7 +8,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-NORMS = ("batch", "layer", "none")
+# 'spectral' normalizes weights (jaxgen.nn.spectral_norm), not activations; see feature_norm.
+NORMS = ("batch", "layer", "none", "spectral")
 
 # DCGAN (Radford et al. 2016): all weights ~ N(0, 0.02).
 dcgan_kernel_init = nn.initializers.normal(0.02)
@@ -22,6 +23,17 @@ def _dcgan_scale_init(key: jax.Array, shape, dtype=jnp.float32) -> jax.Array:
 def check_norm(kind: str, field: str) -> None:
   if kind not in NORMS:
     raise ValueError(f"unknown {field} {kind!r}; choose one of: {', '.join(NORMS)}")
+
+
+def feature_norm(kind: str, net: str) -> str:
+  """The activation normalisation used with `model.{net}_norm=kind` (net 'g' or 'd').
+
+  With 'spectral', a generator keeps BatchNorm (SAGAN, BigGAN) and a discriminator
+  has none (SNGAN).
+  """
+  if kind != "spectral":
+    return kind
+  return "batch" if net == "g" else "none"
 
 
 def normalization(kind: str, train: bool) -> Callable[[jax.Array], jax.Array]:

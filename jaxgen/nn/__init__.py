@@ -2,6 +2,7 @@
 
 from jaxgen.nn.conv import (IMPLS, Conv, ConvTranspose, check_impl, conv, conv_transpose,
                             resolve_impl)
+from jaxgen.nn.spectral_norm import spectral_norm, spectral_sigmas
 
 __all__ = ["IMPLS", "Conv", "ConvTranspose", "check_impl", "conv", "conv_transpose",
-           "resolve_impl"]
+           "resolve_impl", "spectral_norm", "spectral_sigmas"]

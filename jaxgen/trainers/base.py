@@ -23,12 +23,15 @@ class Trainer(NamedTuple):
       length `batches_per_step` (e.g. one real batch per critic step).
   sample(state, noise) -> examples, in evaluation mode, for sample grids and metrics.
   noise(key, n) -> the latent input that `sample` takes.
+  eval_metrics(state, batch, key) -> metrics of the model on held-out data (e.g. the
+      ELBO and bits/dim of a VAE), or None when the model has no such metric.
   """
   init: Callable[[jax.Array], State]
   train_step: Callable[[State, Batch], tuple[State, Metrics]]
   sample: Callable[[State, jax.Array], jax.Array]
   noise: Callable[[jax.Array, int], jax.Array]
   batches_per_step: int
+  eval_metrics: Callable[[State, Batch, jax.Array], Metrics] | None = None
 
 
 Builder = Callable[[ml_collections.ConfigDict, DataSpec], Trainer]

@@ -12,9 +12,10 @@ import flax
 import jax
 import jax.numpy as jnp
 import ml_collections
+import optax
 from flax.training import train_state
 
-from jaxgen import losses
+from jaxgen import augment, losses
 from jaxgen.data import DataSpec
 from jaxgen.models import build_gan
 from jaxgen.optim import make_optimizer
@@ -32,6 +33,7 @@ class GANState:
   g: NetState
   d: NetState
   key: jax.Array    # base PRNG key; step keys are fold_in(key, step)
+  g_ema: Any = flax.core.FrozenDict()  # EMA of G's params ({} when train.ema_decay = 0)
 
 
 def _variables(net: NetState, params=None) -> dict:
@@ -48,18 +50,73 @@ def _apply(net: NetState, x: jax.Array, y: jax.Array, params=None):
   return out, updates.get("batch_stats", net.batch_stats)
 
 
+def split_logits(out: Any) -> tuple[jax.Array, jax.Array | None]:
+  """D's output as (real/fake logits [B], class logits [B, K] or None).
+
+  AC-GAN and ADC-GAN discriminators return both; the others only the logits.
+  """
+  if isinstance(out, (tuple, list)):
+    return out[0], out[1]
+  return out, None
+
+
+def _cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
+  return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, labels))
+
+
+def d_class_loss(cond: str, num_classes: int, cls_real: jax.Array, cls_fake: jax.Array,
+                 y_real: jax.Array, y_fake: jax.Array) -> jax.Array:
+  """D's auxiliary classifier term.
+
+  AC-GAN (Odena et al. 2017): class cross-entropy on real and generated examples.
+  ADC-GAN (Hou et al. 2022, eq. 6): 2K classes, k for real and K+k for generated class k.
+  """
+  fake_labels = y_fake + num_classes if cond == "adcgan" else y_fake
+  return _cross_entropy(cls_real, y_real) + _cross_entropy(cls_fake, fake_labels)
+
+
+def g_class_loss(cond: str, num_classes: int, cls_fake: jax.Array,
+                 y_fake: jax.Array) -> jax.Array:
+  """G's auxiliary classifier term.
+
+  AC-GAN: samples should be classified as their class. ADC-GAN (eq. 7): as real class k
+  and not as generated class k.
+  """
+  value = _cross_entropy(cls_fake, y_fake)
+  if cond == "adcgan":
+    value = value - _cross_entropy(cls_fake, y_fake + num_classes)
+  return value
+
+
+def parse_penalties(config: ml_collections.ConfigDict,
+                    loss: losses.GANLoss) -> tuple[list, Any]:
+  """The D penalties named by `loss.penalty` ('r1,r2' = several) and their weight."""
+  name = config.loss.get("penalty", "auto")
+  name = loss.default_penalty if name == "auto" else name
+  penalties = [(n.strip(), losses.get_penalty(n.strip()))
+               for n in name.split(",") if n.strip()]
+  weight = config.loss.get("penalty_weight", -1.0)
+  # Negative = the loss's own default (10 for WGAN-GP). A sweep passes a traced value.
+  if isinstance(weight, (int, float)) and weight < 0:
+    weight = loss.default_penalty_weight if loss.default_penalty else 10.0
+  return penalties, weight
+
+
 @TRAINERS.register("gan")
 def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Trainer:
   """A GAN trainer for `config.model` / `config.loss` / `config.optim` on data `spec`."""
   models = build_gan(config.model, spec)
   loss = losses.get_loss(config.loss.name)
-  penalty_name = config.loss.get("penalty", "auto")
-  penalty_name = loss.default_penalty if penalty_name == "auto" else penalty_name
-  penalty = losses.get_penalty(penalty_name) if penalty_name else None
-  penalty_weight = config.loss.get("penalty_weight", -1.0)
-  if penalty_weight < 0:  # negative = the loss's own default (10 for WGAN-GP)
-    penalty_weight = loss.default_penalty_weight
+  penalties, penalty_weight = parse_penalties(config, loss)
   clip = config.loss.get("clip_d_weights", 0.0)
+  cond = config.model.get("cond", "")
+  cls_weight = config.loss.get("cls_weight", 1.0)
+  ortho_weight = config.loss.get("g_ortho_weight", 0.0)
+  if ortho_weight:
+    from jaxgen.losses import orthogonal  # pylint: disable=import-outside-toplevel
+  policy = augment.parse_policy(config.train.get("diffaug", ""))
+  ema_decay = config.train.get("ema_decay", 0.0)
+  ema_start = config.train.get("ema_start", 0)
   n_critic = config.train.get("n_critic", 1)
   num_steps = config.train.num_steps
   latent_dim = models.latent_dim
@@ -81,31 +138,44 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Trainer:
     d = NetState.create(apply_fn=models.discriminator.apply, params=d_vars["params"],
                         tx=make_optimizer(config.optim.d, num_steps * n_critic),
                         batch_stats=d_vars.get("batch_stats", {}))
-    return GANState(step=jnp.zeros((), jnp.int32), g=g, d=d, key=state_key)
+    # A copy: the train loop donates the state, and a buffer cannot be donated twice.
+    g_ema = jax.tree.map(jnp.copy, g.params) if ema_decay else flax.core.FrozenDict()
+    return GANState(step=jnp.zeros((), jnp.int32), g=g, d=d, key=state_key, g_ema=g_ema)
 
   def fake_labels(key: jax.Array, n: int) -> jax.Array:
     return jax.random.randint(key, (n,), 0, max(num_classes, 1))
 
+  def d_input(key: jax.Array, x: jax.Array) -> jax.Array:
+    """What D sees: x, DiffAugment-ed when `train.diffaug` names a policy."""
+    return augment.diff_augment(policy, key, x) if policy else x
+
   def d_update(g: NetState, d: NetState, x_real: jax.Array, y_real: jax.Array,
                key: jax.Array) -> tuple[NetState, Metrics]:
-    z_key, y_key, p_key = jax.random.split(key, 3)
+    z_key, y_key, p_key, a_key, b_key = jax.random.split(key, 5)
     n = x_real.shape[0]
     y_fake = fake_labels(y_key, n)
     fake, _ = _apply(g, noise(z_key, n), y_fake)
     fake = jax.lax.stop_gradient(fake)
+    x_real, fake = d_input(a_key, x_real), d_input(b_key, fake)
 
     def loss_fn(params):
-      real_logits, stats = _apply(d, x_real, y_real, params)
+      real_out, stats = _apply(d, x_real, y_real, params)
       d_after_real = d.replace(batch_stats=stats)
-      fake_logits, stats = _apply(d_after_real, fake, y_fake, params)
+      fake_out, stats = _apply(d_after_real, fake, y_fake, params)
+      (real_logits, cls_real), (fake_logits, cls_fake) = (split_logits(real_out),
+                                                          split_logits(fake_out))
       value = loss.d_loss(real_logits, fake_logits)
       metrics = {"d_loss": value, "d_real": jnp.mean(real_logits),
                  "d_fake": jnp.mean(fake_logits)}
-      if penalty is not None:
-        d_fn = lambda x: _apply(d_after_real, x, y_real, params)[0]
-        reg = penalty(d_fn, x_real, fake, p_key)
+      if cond in ("acgan", "adcgan"):
+        cls_term = d_class_loss(cond, num_classes, cls_real, cls_fake, y_real, y_fake)
+        value = value + cls_weight * cls_term
+        metrics["d_cls"] = cls_term
+      for (name, penalty), key in zip(penalties, jax.random.split(p_key, len(penalties))):
+        d_fn = lambda x: split_logits(_apply(d_after_real, x, y_real, params)[0])[0]
+        reg = penalty(d_fn, x_real, fake, key)
         value = value + penalty_weight * reg
-        metrics["d_penalty"] = reg
+        metrics[f"d_{name}"] = reg
       return value, (stats, metrics)
 
     grads, (stats, metrics) = jax.grad(loss_fn, has_aux=True)(d.params)
@@ -116,16 +186,31 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Trainer:
 
   def g_update(g: NetState, d: NetState, n: int,
                key: jax.Array) -> tuple[NetState, Metrics]:
-    z_key, y_key = jax.random.split(key)
+    z_key, y_key, a_key = jax.random.split(key, 3)
     z, y = noise(z_key, n), fake_labels(y_key, n)
 
     def loss_fn(params):
       fake, stats = _apply(g, z, y, params)
-      fake_logits, _ = _apply(d, fake, y)
-      return loss.g_loss(fake_logits), stats
+      fake_logits, cls_fake = split_logits(_apply(d, d_input(a_key, fake), y)[0])
+      value = loss.g_loss(fake_logits)
+      metrics = {"g_loss": value}
+      if cond in ("acgan", "adcgan"):
+        cls_term = g_class_loss(cond, num_classes, cls_fake, y)
+        value = value + cls_weight * cls_term
+        metrics["g_cls"] = cls_term
+      if ortho_weight:  # BigGAN (Brock et al. 2019, sec. 3.1) orthogonal regularisation.
+        reg = orthogonal.orthogonal_regularization(params)
+        value = value + ortho_weight * reg
+        metrics["g_ortho"] = reg
+      return value, (stats, metrics)
 
-    (value, stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(g.params)
-    return g.apply_gradients(grads=grads, batch_stats=stats), {"g_loss": value}
+    (_, (stats, metrics)), grads = jax.value_and_grad(loss_fn, has_aux=True)(g.params)
+    return g.apply_gradients(grads=grads, batch_stats=stats), metrics
+
+  def update_ema(step: jax.Array, ema: Any, params: Any) -> Any:
+    """EMA of G's weights (Yazici et al. 2019), a copy of them before `ema_start`."""
+    decay = jnp.where(step >= ema_start, ema_decay, 0.0)
+    return jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, ema, params)
 
   def train_step(state: GANState, batch: Batch) -> tuple[GANState, Metrics]:
     keys = jax.random.split(jax.random.fold_in(state.key, state.step), n_critic + 1)
@@ -137,12 +222,17 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Trainer:
     d, d_metrics = jax.lax.scan(critic_step, state.d, (batch["x"], batch["y"], keys[:-1]))
     g, g_metrics = g_update(state.g, d, batch["x"].shape[1], keys[-1])
     metrics = {**jax.tree.map(jnp.mean, d_metrics), **g_metrics}
-    return state.replace(step=state.step + 1, g=g, d=d), metrics
+    g_ema = update_ema(state.step, state.g_ema, g.params) if ema_decay else state.g_ema
+    return state.replace(step=state.step + 1, g=g, d=d, g_ema=g_ema), metrics
 
   def sample(state: GANState, z: jax.Array) -> jax.Array:
-    """Generator output in evaluation mode (BatchNorm running statistics)."""
+    """Generator output in evaluation mode (BatchNorm running statistics, EMA weights).
+
+    Labels cycle through the classes, so a grid of a conditional model shows each class.
+    """
     y = jnp.arange(z.shape[0]) % max(num_classes, 1)
-    return state.g.apply_fn(_variables(state.g), z, y, train=False)
+    params = state.g_ema if ema_decay else None
+    return state.g.apply_fn(_variables(state.g, params), z, y, train=False)
 
   return Trainer(init=init, train_step=train_step, sample=sample, noise=noise,
                  batches_per_step=n_critic)

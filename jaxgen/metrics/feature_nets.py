@@ -1,0 +1,199 @@
+"""Feature networks for sample-quality metrics, chosen by `config.eval.feature_net`.
+
+'inception' is the FID Inception-v3 (metrics `fid`, `kid`, `is`, comparable with
+published numbers). 'classifier' is a small CNN trained by jaxgen on the dataset
+(metrics `fid_<dataset>`, `kid_<dataset>`, `is_<dataset>`, ...: they rank models on
+that dataset but are NOT comparable with Inception FID/KID/IS).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import sys
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxgen.data import DataSpec
+from jaxgen.metrics import classifier as classifier_lib
+from jaxgen.metrics import inception
+
+FEATURE_NETS = ("auto", "classifier", "inception", "none")
+DEFAULT_CLASSIFIER_STEPS = 1000
+
+# Jitted (variables, images [B, H, W, C] in [-1, 1]) -> (features [B, d], logits [B, K] or None)
+ApplyFn = Callable[[Any, jax.Array], tuple[jax.Array, jax.Array | None]]
+
+
+class FeatureNet:
+  """A network whose features give FID/KID/precision/recall and whose softmax gives IS.
+
+  `tag` suffixes metric names ('' for Inception: `fid`; 'digits': `fid_digits`).
+  """
+
+  def __init__(self, tag: str, description: str, apply_fn: ApplyFn, variables: Any,
+               has_logits: bool, input_shape: tuple[int, ...] | None = None,
+               max_batch: int = 1 << 30):
+    self.tag = tag
+    self.max_batch = max_batch  # caps activation memory (Inception at 299x299: 50)
+    self.description = description
+    self.has_logits = has_logits
+    self.input_shape = input_shape
+    self._variables = variables
+    self._apply = apply_fn
+
+  def metric_name(self, base: str) -> str:
+    """E.g. 'fid' -> 'fid_digits' for a classifier on digits, 'fid' for Inception."""
+    return f"{base}_{self.tag}" if self.tag else base
+
+  def outputs(self, images: Any, batch_size: int = 250) -> tuple[np.ndarray, np.ndarray | None]:
+    """Float32 (features [N, d], logits [N, K] or None) of images [N, H, W, C] in [-1, 1].
+
+    The last batch is edge-padded, so one compilation serves every batch.
+    """
+    images = np.asarray(images, np.float32)
+    if self.input_shape is not None and tuple(images.shape[1:]) != self.input_shape:
+      raise ValueError(f"feature net {self.description!r} takes images of shape "
+                       f"{self.input_shape}, got {tuple(images.shape[1:])}")
+    n = images.shape[0]
+    batch_size = max(1, min(batch_size, self.max_batch, n))
+    features, logits = [], []
+    for start in range(0, n, batch_size):
+      batch = images[start:start + batch_size]
+      count = batch.shape[0]
+      if count < batch_size:
+        batch = np.concatenate([batch, np.repeat(batch[-1:], batch_size - count, axis=0)])
+      f, l = self._apply(self._variables, jnp.asarray(batch))
+      features.append(np.asarray(f)[:count])
+      if l is not None:
+        logits.append(np.asarray(l)[:count])
+    return np.concatenate(features), (np.concatenate(logits) if logits else None)
+
+  def features(self, images: Any, batch_size: int = 250) -> np.ndarray:
+    return self.outputs(images, batch_size)[0]
+
+  def logits(self, images: Any, batch_size: int = 250) -> np.ndarray | None:
+    return self.outputs(images, batch_size)[1] if self.has_logits else None
+
+
+# Jitted at module level (as classifier.classifier_outputs), so every FeatureNet of the
+# same architecture and batch shape in a process shares one compilation.
+@jax.jit
+def _inception_outputs(variables, images):
+  if images.shape[-1] == 1:
+    images = jnp.tile(images, (1, 1, 1, 3))
+  out = inception.FIDInceptionV3().apply(variables, jnp.clip(images, -1.0, 1.0))
+  # IS uses the logits without the fc bias, as openai/improved-gan and torch-fidelity.
+  return out["pool3"], out["logits_unbiased"]
+
+
+def inception_net(weights_path: str) -> FeatureNet:
+  """The FID Inception-v3 from a `convert_inception` .npz; grey images are tiled to RGB."""
+  return FeatureNet("", f"inception ({weights_path})", _inception_outputs,
+                    inception.load_inception_params(weights_path), has_logits=True,
+                    max_batch=50)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _scaled_classifier_outputs(module, variables, images):
+  params, scale = variables
+  features, logits = classifier_lib.classifier_outputs(module, params, images)
+  return features / scale, logits
+
+
+def classifier_net(trained: classifier_lib.TrainedClassifier, directory: str = "") -> FeatureNet:
+  """Penultimate features and logits of a jaxgen-trained classifier.
+
+  Features are divided by their RMS on the training data, so x.y / d is about 1, the
+  scale KID's kernel (x.y / d + 1)^3 assumes (as for Inception's pool3 features).
+  """
+  meta = trained.meta
+  h, w = meta["image_shape"][:2]
+  where = f", {directory}" if directory else ""
+  kind = "held-out" if meta.get("held_out", True) else "training"
+  description = (f"classifier {meta['dataset']} {h}x{w} ({kind} accuracy "
+                 f"{meta.get('accuracy', float('nan')):.4f}{where})")
+  apply = functools.partial(_scaled_classifier_outputs, trained.module)
+  variables = (trained.params, jnp.float32(meta["feature_scale"]))
+  return FeatureNet(dataset_tag(meta["dataset"]), description, apply, variables,
+                    has_logits=True, input_shape=tuple(meta["image_shape"]))
+
+
+def dataset_tag(name: str) -> str:
+  """Metric/cache-safe name of a dataset: 'tfds:cifar10' -> 'cifar10'."""
+  return re.sub(r"[^0-9A-Za-z]+", "_", name.split(":")[-1]).strip("_").lower()
+
+
+def default_classifier_dir(spec: DataSpec) -> str:
+  """`$JAXGEN_CACHE/feature_nets/<dataset>_<H>x<W>`, JAXGEN_CACHE defaulting to ~/.cache/jaxgen."""
+  root = os.environ.get("JAXGEN_CACHE") or os.path.join(os.path.expanduser("~"), ".cache",
+                                                        "jaxgen")
+  h, w = spec.shape[:2]
+  return os.path.join(root, "feature_nets", f"{dataset_tag(spec.name)}_{h}x{w}")
+
+
+def get_classifier(dataset_config: Any, spec: DataSpec, directory: str = "") -> FeatureNet:
+  """Loads the classifier in `directory` (default: the cache), training it first if absent.
+
+  A cache entry of an older architecture is retrained; a given `directory` never is.
+  """
+  cached = not directory
+  directory = directory or default_classifier_dir(spec)
+  if cached and classifier_lib.is_saved(directory):
+    try:
+      classifier_lib.load_classifier(directory)
+    except classifier_lib.StaleClassifierError:
+      shutil.rmtree(directory)  # A cache entry of an older architecture: retrain it.
+  if not classifier_lib.is_saved(directory):
+    h, w = spec.shape[:2]
+    print(f"jaxgen: no feature classifier in {directory}; training one on {spec.name} "
+          f"{h}x{w} ({DEFAULT_CLASSIFIER_STEPS} steps, once)", file=sys.stderr, flush=True)
+    trained = classifier_lib.train_classifier(dataset_config, steps=DEFAULT_CLASSIFIER_STEPS)
+    classifier_lib.save_classifier(directory, trained)
+  trained = classifier_lib.load_classifier(directory)
+  meta = trained.meta
+  if meta["dataset"] != spec.name or tuple(meta["image_shape"]) != tuple(spec.shape):
+    raise ValueError(
+        f"eval.feature_net_dir {directory} holds a classifier for {meta['dataset']} "
+        f"{tuple(meta['image_shape'])}, not {spec.name} {tuple(spec.shape)}")
+  return classifier_net(trained, directory)
+
+
+def resolve_name(eval_config: Any, spec: DataSpec) -> str:
+  """eval.feature_net with 'auto' resolved: none for points, inception if weights given."""
+  name = eval_config.get("feature_net", "auto")
+  if name not in FEATURE_NETS:
+    raise ValueError(f"unknown eval.feature_net {name!r}; choose one of: "
+                     f"{', '.join(FEATURE_NETS)}")
+  if name == "auto":
+    if spec.kind != "image":
+      return "none"
+    return "inception" if eval_config.get("inception_weights", "") else "classifier"
+  return name
+
+
+def get_feature_net(eval_config: Any, dataset_config: Any, spec: DataSpec) -> FeatureNet | None:
+  """The feature network named by `eval_config.feature_net` for data `spec` (None: 'none')."""
+  name = resolve_name(eval_config, spec)
+  if name == "none":
+    return None
+  if spec.kind != "image":
+    raise ValueError(f"eval.feature_net {name!r} needs an image dataset; {spec.name!r} "
+                     "has points (use none or auto)")
+  if name == "inception":
+    path = eval_config.get("inception_weights", "")
+    if not path:
+      raise ValueError("eval.feature_net 'inception' needs eval.inception_weights, the .npz "
+                       "written by python -m jaxgen.metrics.convert_inception")
+    if not os.path.isfile(path):
+      raise FileNotFoundError(f"eval.inception_weights: no such file {path}")
+    return inception_net(path)
+  if spec.num_classes < 2:
+    raise ValueError(f"eval.feature_net 'classifier' needs a labelled dataset; {spec.name!r} "
+                     "has no labels (use inception or none)")
+  return get_classifier(dataset_config, spec, eval_config.get("feature_net_dir", ""))

@@ -1,0 +1,111 @@
+"""A small BigGAN (Brock et al. 2019): shared class embedding, hierarchical latent,
+conditional BatchNorm from [embedding, z chunk], self-attention, SN in G and D,
+projection discriminator, orthogonal init; truncated noise for sampling.
+
+Layouts follow BigGAN-PyTorch's G_arch/D_arch: at 16/32x32 G and D have 4 * `width`
+channels throughout (D as SNGAN's CIFAR D); at 64x64 G has 16w, 16w, 8w, 4w, 2w and
+D w..16w. Orthogonal regularisation is `jaxgen.losses.orthogonal_regularization`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+
+from jaxgen import nn as jnn
+from jaxgen.data import DataSpec
+from jaxgen.models import conditioning
+from jaxgen.models.attention import SelfAttention
+from jaxgen.models.conditioning import ConditionalBatchNorm
+from jaxgen.models.registry import MODELS, GANModels
+from jaxgen.models.resnet import (GBlock, ResNetDiscriminator, check_options, d_layout,
+                                  d_resolutions, loop_safe_impl, resolution)
+
+ortho = nn.initializers.orthogonal()
+# BigGAN-PyTorch's attention: keys/queries C/8, values C/2, keys/values max-pooled.
+ATTENTION = dict(key_divisor=8, value_divisor=2, pool=True, kernel_init=ortho)
+
+
+def truncated_noise(key: jax.Array, n: int, dim: int,
+                    threshold: float | None = None) -> jax.Array:
+  """z ~ N(0, I) [n, dim], each entry resampled until |z| <= threshold (the truncation
+  trick, BigGAN sec. 3.1); threshold None gives the untruncated normal."""
+  if threshold is None:
+    return jax.random.normal(key, (n, dim))
+  if threshold <= 0:
+    raise ValueError(f"truncation threshold must be positive, got {threshold}")
+  return jax.random.truncated_normal(key, -threshold, threshold, (n, dim))
+
+
+class BigGANGenerator(nn.Module):
+  """Latents [B, latent_dim] (+ labels [B]) -> images [B, H, W, C].
+
+  z is split into len(channels) chunks: the first feeds the 4x4 dense layer, chunk
+  i + 1 (concatenated with the shared class embedding) conditions block i's BNs.
+  """
+  output_shape: tuple[int, int, int]
+  channels: Sequence[int]
+  attention_res: int = 0
+  cond: str = ""
+  num_classes: int = 0
+  embed_dim: int = 128
+  spectral: bool = True
+  conv_impl: str = "auto"
+  output_activation: str = "tanh"
+
+  @nn.compact
+  def __call__(self, z: jax.Array, y: jax.Array | None = None,
+               train: bool = True) -> jax.Array:
+    sn = lambda layer: jnn.spectral_norm(layer, train, self.spectral)
+    chunks = jnp.array_split(z, len(self.channels), axis=-1)
+    shared = (nn.Embed(self.num_classes, self.embed_dim, embedding_init=ortho,
+                       name="shared")(y) if self.cond else None)
+    x = sn(nn.Dense(16 * self.channels[0], kernel_init=ortho))(chunks[0])
+    x = x.reshape(z.shape[0], 4, 4, self.channels[0])
+    for features, chunk in zip(self.channels[1:], chunks[1:]):
+      c = chunk if shared is None else jnp.concatenate([shared, chunk], axis=-1)
+      x = GBlock(features, spectral=self.spectral, conv_impl=self.conv_impl,
+                 kernel_init=ortho, shortcut_init=ortho)(x, c, train)
+      if x.shape[1] == self.attention_res:
+        x = SelfAttention(spectral=self.spectral, conv_impl=self.conv_impl,
+                          **ATTENTION)(x, train)
+    x = nn.relu(ConditionalBatchNorm()(x, None, train))
+    x = sn(jnn.Conv(self.output_shape[-1], (3, 3), padding="SAME", kernel_init=ortho,
+                    impl=self.conv_impl))(x)
+    return jnp.tanh(x) if self.output_activation == "tanh" else x
+
+
+@MODELS.register("biggan")
+def build(config: ml_collections.ConfigDict, spec: DataSpec) -> GANModels:
+  """`width` is BigGAN's `ch`; `embed_dim` the shared embedding size (128);
+  `attention_res` (0 = none); `g_norm`/`d_norm` 'spectral' as in the paper."""
+  side = resolution(spec, "biggan")
+  cond = conditioning.check_cond(config.get("cond", ""), spec)
+  n = int(math.log2(side // 4))
+  d_mult, down = d_layout(side)
+  if side != 64:
+    d_mult = (4,) * len(d_mult)
+  check_options(config, spec, "biggan", [4 * 2 ** i for i in range(1, n + 1)],
+                d_resolutions(side, down))
+  width, d_width = config.width, config.get("d_width", config.width)
+  g_mult = (16, 16, 8, 4, 2) if side == 64 else (4,) * (n + 1)
+  common = dict(attention_res=config.get("attention_res", 0), cond=cond,
+                num_classes=spec.num_classes,
+                conv_impl=loop_safe_impl(config.get("conv_impl", "auto")))
+  return GANModels(
+      generator=BigGANGenerator(
+          output_shape=tuple(spec.shape), channels=tuple(width * m for m in g_mult),
+          embed_dim=config.get("embed_dim", 128),
+          spectral=config.get("g_norm", "spectral") == "spectral",
+          output_activation=config.get("output_activation", "tanh"), **common),
+      discriminator=ResNetDiscriminator(
+          channels=tuple(d_width * m for m in d_mult), down=down,
+          spectral=config.get("d_norm", "spectral") == "spectral", kernel_init=ortho,
+          shortcut_init=ortho, attention_kwargs=ATTENTION, **common),
+      latent_dim=config.latent_dim,
+  )

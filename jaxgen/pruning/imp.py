@@ -1,0 +1,283 @@
+"""Iterative magnitude pruning with rewinding: the lottery-ticket driver (Kalibhat et al. 2021).
+
+Round 0 trains the dense model; round r >= 1 rewinds to the rewind point (the state at
+`pruning.rewind_step`, saved as a checkpoint), applies the round's mask (sparsity
+1 - (1 - fraction)^r) and trains again; IMP's next mask prunes the smallest weights of
+the trained round. Baselines at the same sparsities: `random` (IMP's per-layer counts,
+random positions), `reinit` (IMP's masks on another initialisation), `snip`, `grasp`.
+
+    python -m jaxgen.pruning.imp --config configs/lottery/imp_dcgan_digits.py \
+        --workdir runs/lottery/imp
+
+Writes per round `round_<r>/` (the training run), `masks/round_<r>.npz`, a record in
+`imp.jsonl` and the plot `sparsity_vs_<metric>.png`. Re-running resumes: finished
+rounds are read back from their checkpoints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+
+from jaxgen import data, train
+from jaxgen.checkpoint import Checkpointer
+from jaxgen.metrics.frechet import fid_from_features
+from jaxgen.pruning import baselines, flops, masks, objectives, state as state_lib
+from jaxgen.pruning.magnitude import magnitude_prune, sparsity_after
+from jaxgen.pruning.rewind import rewind
+from jaxgen.trainers import Trainer, build_trainer
+
+METHODS = ("imp", "random", "reinit", "snip", "grasp")
+QUALITIES = ("eval", "pixels")
+QualityFn = Callable[[Any], dict[str, float]]  # trained state -> metrics
+
+
+def pixel_frechet(config: ml_collections.ConfigDict, trainer: Trainer,
+                  dataset: data.Dataset) -> QualityFn:
+  """Fréchet distance of raw pixels, samples vs real examples: a fast stand-in metric.
+
+  It ranks models of one dataset only; `pruning.quality='eval'` gives FID-<dataset>.
+  """
+  n = config.pruning.get("pixel_samples", 1000)
+  z = trainer.noise(jax.random.PRNGKey(config.seed + 1), n)
+  real = np.asarray(dataset.sample(n, seed=config.seed)["x"]).reshape(n, -1)
+  sample = jax.jit(trainer.sample)
+  return lambda state: {"fd_pixels": fid_from_features(
+      np.asarray(sample(state, z)).reshape(n, -1), real)}
+
+
+def make_quality(config: ml_collections.ConfigDict, trainer: Trainer,
+                 dataset: data.Dataset) -> QualityFn:
+  """The per-round quality metrics named by `pruning.quality`, the headline metric first."""
+  kind = config.pruning.get("quality", "eval")
+  if kind not in QUALITIES:
+    raise ValueError(f"unknown pruning.quality {kind!r}; choose one of: "
+                     f"{', '.join(QUALITIES)}")
+  if kind == "pixels":
+    return pixel_frechet(config, trainer, dataset)
+  from jaxgen import evaluate  # pylint: disable=import-outside-toplevel
+  evaluator = evaluate.Evaluator(config, trainer, dataset)
+  best = evaluator.best_metric()
+  key = evaluate.eval_key(config.seed)
+
+  def quality(state: Any) -> dict[str, float]:
+    results = evaluator.evaluate(state, key)
+    first = {best[0]: results[best[0]]} if best else {}
+    return {**first, **results}
+
+  return quality
+
+
+def validate(config: ml_collections.ConfigDict) -> None:
+  """One-line errors for pruning settings that cannot work."""
+  p = config.pruning
+  if p.method not in METHODS:
+    raise ValueError(f"unknown pruning.method {p.method!r}; choose one of: "
+                     f"{', '.join(METHODS)}")
+  if p.method in ("random", "reinit") and not p.get("reference", ""):
+    raise ValueError(f"pruning.method {p.method!r} reuses IMP's masks: set "
+                     "pruning.reference to the workdir of an IMP run")
+  if not 0.0 < p.fraction < 1.0:
+    raise ValueError(f"pruning.fraction must lie in (0, 1), got {p.fraction}")
+  k = p.get("rewind_step", 0)
+  if k < 0 or k % config.train.steps_per_call or k >= config.train.num_steps:
+    raise ValueError(f"pruning.rewind_step={k} must be a multiple of "
+                     f"train.steps_per_call={config.train.steps_per_call} below "
+                     f"train.num_steps={config.train.num_steps}")
+
+
+def masked_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """`config` with a mask in every net's optimizer (so every round's checkpoint matches)."""
+  config = ml_collections.ConfigDict(config.to_dict())
+  for net in config.optim.keys():
+    config.optim[net].masked = True
+  return config
+
+
+def _train_steps(trainer: Trainer, config, dataset, state: Any, num_steps: int) -> Any:
+  """The first `num_steps` steps of the training loop (same data order and chunks)."""
+  step_fn = jax.jit(lambda s, b: jax.lax.scan(trainer.train_step, s, b)[0])
+  batches = train.stacked_batches(dataset, config, trainer.batches_per_step, 0)
+  for _ in range(num_steps // config.train.steps_per_call):
+    state = step_fn(state, next(batches))
+  return state
+
+
+def rewind_point(config, trainer: Trainer, dataset, template: Any, workdir: str) -> Any:
+  """The state at `pruning.rewind_step` (k = 0: the initialisation), saved as a checkpoint."""
+  k = config.pruning.get("rewind_step", 0)
+  if k == 0:
+    return jax.device_get(template)
+  checkpointer = Checkpointer(os.path.join(workdir, "rewind_point"), async_save=False)
+  try:
+    point, step = checkpointer.restore(template)
+    if step is None:
+      point = _train_steps(trainer, config, dataset, template, k)
+      checkpointer.save(k, point)
+  finally:
+    checkpointer.close()
+  return jax.device_get(point)
+
+
+def _reference_ticket(config, r: int, like: state_lib.Ticket) -> state_lib.Ticket:
+  path = os.path.join(config.pruning.reference, "masks", f"round_{r}.npz")
+  if not os.path.exists(path):
+    raise ValueError(f"pruning.reference has no masks for round {r} ({path}); run IMP "
+                     "with at least as many rounds first")
+  with np.load(path) as arrays:
+    return jax.device_get(masks.from_numpy(dict(arrays), like))
+
+
+def _saliency_ticket(config, point: Any, dataset, nets, dense, sparsity, prunable):
+  """A SNIP or GraSP mask at `sparsity`, scored at the rewind point on one real batch."""
+  if not all(n in ("g", "d") for n in nets):
+    raise ValueError(f"pruning.method {config.pruning.method!r} needs a GAN (nets g, d)")
+  n = config.pruning.get("saliency_batch", 256)
+  batch = dataset.sample(n, seed=config.seed)
+  z = jax.random.normal(jax.random.PRNGKey(config.seed + 2),
+                        (n, config.model.latent_dim))
+  loss_fn, params = objectives.gan_objective(
+      config.loss.name, point, jnp.asarray(batch["x"]), jnp.asarray(batch["y"]), z, nets)
+  pick = baselines.snip_mask if config.pruning.method == "snip" else baselines.grasp_mask
+  return pick(loss_fn, params, sparsity, mask=dense,
+              layerwise=config.pruning.layerwise, prunable=prunable)
+
+
+def _net_inputs(name: str, trainer: Trainer, spec: data.DataSpec) -> tuple:
+  y = jnp.zeros((1,), jnp.int32)
+  if name == "g":
+    return trainer.noise(jax.random.PRNGKey(0), 1), y
+  return jnp.zeros((1,) + tuple(spec.shape)), y
+
+
+def ticket_flops(trainer: Trainer, spec, state: Any, ticket: state_lib.Ticket
+                 ) -> dict[str, float]:
+  """Dense and masked forward FLOPs per example of every net, and their ratio."""
+  out, dense_total, sparse_total = {}, 0.0, 0.0
+  for name in state_lib.net_names(state):
+    layers = flops.net_layers(getattr(state, name), *_net_inputs(name, trainer, spec))
+    dense = flops.forward_flops(layers)
+    sparse = flops.forward_flops(layers, ticket.get(name))
+    out[f"flops_{name}_dense"], out[f"flops_{name}"] = dense, sparse
+    dense_total, sparse_total = dense_total + dense, sparse_total + sparse
+  out["flops_ratio"] = sparse_total / dense_total
+  return out
+
+
+def _read_records(path: str) -> dict[int, dict]:
+  if not os.path.exists(path):
+    return {}
+  with open(path, encoding="utf-8") as f:
+    return {r["round"]: r for r in map(json.loads, filter(str.strip, f))}
+
+
+def read_records(workdir: str) -> list[dict]:
+  """The per-round records of a finished (or partial) run, in round order."""
+  return [r for _, r in sorted(_read_records(os.path.join(workdir, "imp.jsonl")).items())]
+
+
+def plot(runs: dict[str, list[dict]], metric: str, path: str) -> None:
+  """`metric` against sparsity, one line per run ({label: records}), one point per round."""
+  import matplotlib  # pylint: disable=import-outside-toplevel
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
+  fig, ax = plt.subplots(figsize=(5, 3.5))
+  for label, records in runs.items():
+    ax.plot([100 * r["sparsity"] for r in records], [r[metric] for r in records], "o-",
+            label=label)
+  ax.set_xlabel("sparsity of the pruned nets (%)")
+  ax.set_ylabel(metric)
+  ax.legend()
+  fig.tight_layout()
+  fig.savefig(path, dpi=120)
+  plt.close(fig)
+
+
+def run(config: ml_collections.ConfigDict, workdir: str, *,
+        quality_fn: QualityFn | None = None) -> list[dict]:
+  """Runs every round of `config.pruning` in `workdir`; returns the per-round records.
+
+  `quality_fn(state) -> metrics` overrides `pruning.quality` (the first metric is plotted).
+  """
+  validate(config)
+  config = masked_config(config)
+  p = config.pruning
+  os.makedirs(os.path.join(workdir, "masks"), exist_ok=True)
+  dataset = data.get_dataset(config.dataset)
+  trainer = build_trainer(config, dataset.spec)
+  template = trainer.init(jax.random.PRNGKey(config.seed))
+  nets = state_lib.scope_nets(template, p.scope)
+  prunable = masks.make_prunable(p.get("prunable", "kernels"),
+                                 [s for s in p.get("exclude", "").split(",") if s])
+  dense = jax.device_get(state_lib.get_masks(template))
+  quality_fn = quality_fn or make_quality(config, trainer, dataset)
+  if p.method == "reinit":  # IMP's masks on the weights of another initialisation
+    point = jax.device_get(trainer.init(jax.random.fold_in(
+        jax.random.PRNGKey(config.seed), 1)))
+  else:
+    point = rewind_point(config, trainer, dataset, template, workdir)
+  log_path = os.path.join(workdir, "imp.jsonl")
+  done = _read_records(log_path)
+  ticket, records = dense, []
+  for r in range(0 if p.method == "imp" else 1, p.rounds + 1):
+    target = sparsity_after(r, p.fraction)
+    scoped = {n: ticket[n] for n in nets}
+    if r > 0 and p.method == "imp":
+      scoped = magnitude_prune(state_lib.params_of(trained, nets), scoped, target,
+                               layerwise=p.layerwise, prunable=prunable)
+    elif p.method in ("random", "reinit"):
+      scoped = _reference_ticket(config, r, scoped)
+      if p.method == "random":
+        scoped = baselines.random_like(scoped, jax.random.PRNGKey(config.seed + r),
+                                       prunable)
+    elif p.method in ("snip", "grasp"):
+      scoped = _saliency_ticket(config, point, dataset, nets, scoped, target, prunable)
+    ticket = jax.device_get({**dense, **scoped})
+    np.savez(os.path.join(workdir, "masks", f"round_{r}.npz"),
+             **masks.to_numpy({n: ticket[n] for n in nets}))
+
+    start = time.time()
+    hook = None if r == 0 else (
+        lambda s, t=ticket: rewind(s, point, t, reset_optimizer=p.reset_optimizer))
+    trained = train.train_and_evaluate(config, os.path.join(workdir, f"round_{r}"),
+                                       init_state=hook)
+    trained = jax.device_get(trained)
+    quality = {k: float(v) for k, v in quality_fn(trained).items()}
+    record = {"round": r, "method": p.method, "target_sparsity": target,
+              "sparsity": masks.sparsity({n: ticket[n] for n in nets}, prunable),
+              **{f"sparsity_{n}": masks.sparsity(ticket[n], prunable) for n in nets},
+              "wall_time_s": time.time() - start,
+              **ticket_flops(trainer, dataset.spec, trained, ticket), **quality}
+    if r in done:  # a resumed round keeps the wall time of the run that trained it
+      record["wall_time_s"] = done[r]["wall_time_s"]
+    records.append(record)
+    with open(log_path, "w", encoding="utf-8") as f:
+      f.writelines(json.dumps(rec) + "\n" for rec in records)
+    if quality:
+      metric = next(iter(quality))
+      plot({p.method: records}, metric,
+           os.path.join(workdir, f"sparsity_vs_{metric}.png"))
+  return records
+
+
+if __name__ == "__main__":
+  from absl import app, flags, logging  # pylint: disable=g-import-not-at-top
+  from ml_collections import config_flags
+
+  _CONFIG = config_flags.DEFINE_config_file("config", None, "A configs/lottery/*.py file.")
+  _WORKDIR = flags.DEFINE_string("workdir", "runs/lottery/imp", "Output directory.")
+
+  def _main(argv):
+    del argv
+    logging.set_verbosity(logging.WARNING)  # Orbax logs every save at INFO.
+    for record in run(_CONFIG.value, _WORKDIR.value):
+      print(json.dumps(record))
+
+  app.run(_main)
