@@ -80,6 +80,29 @@ class DCGANGenerator(nn.Module):
     return jnp.tanh(x) if self.output_activation == "tanh" else x
 
 
+def down_stack(x: jax.Array, *, width: int, norm: str, conv_impl: str,
+               train: bool) -> jax.Array:
+  """D's body: [Conv 4x4 s2, norm (not on the first), LeakyReLU .2]* down to 4x4.
+
+  Called inside a compact module's __call__, so its layers are that module's
+  (Conv_i, BatchNorm_i); the DCGAN encoder reuses it for the same parameter tree.
+  """
+  n = int(math.log2(x.shape[1] // 4))
+  channels = width
+  act_norm = feature_norm(norm, "d")
+  use_bias = act_norm == "none"
+  for i in range(n):
+    conv = jnn.Conv(channels, (4, 4), strides=(2, 2), padding=_DOWN_PADDING,
+                    use_bias=use_bias or i == 0, kernel_init=dcgan_kernel_init,
+                    impl=conv_impl)
+    x = jnn.spectral_norm(conv, train, norm == "spectral")(x)
+    if i > 0:  # DCGAN: no normalisation on the discriminator's input layer.
+      x = normalization(act_norm, train)(x)
+    x = nn.leaky_relu(x, 0.2)
+    channels *= 2
+  return x
+
+
 class DCGANDiscriminator(nn.Module):
   """Maps images [B, H, W, C] to real/fake logits [B] (plus class logits for acgan/adcgan)."""
   width: int = 64
@@ -93,19 +116,9 @@ class DCGANDiscriminator(nn.Module):
                train: bool = True) -> jax.Array:
     if self.cond == "concat":
       x = conditioning.concat_one_hot(x, y, self.num_classes)
-    n = int(math.log2(x.shape[1] // 4))
-    channels = self.width
-    norm = feature_norm(self.norm, "d")
-    use_bias = norm == "none"
+    x = down_stack(x, width=self.width, norm=self.norm, conv_impl=self.conv_impl,
+                   train=train)
     sn = lambda layer: jnn.spectral_norm(layer, train, self.norm == "spectral")
-    for i in range(n):
-      x = sn(jnn.Conv(channels, (4, 4), strides=(2, 2), padding=_DOWN_PADDING,
-                      use_bias=use_bias or i == 0, kernel_init=dcgan_kernel_init,
-                      impl=self.conv_impl))(x)
-      if i > 0:  # DCGAN: no normalisation on the discriminator's input layer.
-        x = normalization(norm, train)(x)
-      x = nn.leaky_relu(x, 0.2)
-      channels *= 2
     if self.cond in conditioning.HEAD_CONDS:
       # The final 4x4 'valid' conv is a dense layer on the flattened 4x4 map.
       return conditioning.DiscriminatorHead(

@@ -6,7 +6,6 @@ same family, so an AE/VAE and a GAN share one backbone; the decoder is the gener
 
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import flax.linen as nn
@@ -15,15 +14,13 @@ import ml_collections
 
 from jaxgen import nn as jnn
 from jaxgen.data import DataSpec
+from jaxgen.models import dcgan
 from jaxgen.models.dcgan import num_halvings
-from jaxgen.models.layers import check_norm, dcgan_kernel_init, feature_norm, normalization
+from jaxgen.models.layers import check_norm
 from jaxgen.registry import Registry
 
 EncoderBuilder = Callable[[ml_collections.ConfigDict, DataSpec, int], nn.Module]
 ENCODERS: Registry[EncoderBuilder] = Registry("model.name")
-
-_DOWN_PADDING = ((1, 1), (1, 1))  # PyTorch's Conv2d(k=4, s=2, p=1) halves the resolution
-
 
 def build_encoder(model_config: ml_collections.ConfigDict, spec: DataSpec,
                   out_dim: int) -> nn.Module:
@@ -45,19 +42,8 @@ class DCGANEncoder(nn.Module):
   @nn.compact
   def __call__(self, x: jax.Array, y: jax.Array | None = None,
                train: bool = True) -> jax.Array:
-    n = int(math.log2(x.shape[1] // 4))
-    channels = self.width
-    norm = feature_norm(self.norm, "d")
-    use_bias = norm == "none"
-    sn = lambda layer: jnn.spectral_norm(layer, train, self.norm == "spectral")
-    for i in range(n):
-      x = sn(jnn.Conv(channels, (4, 4), strides=(2, 2), padding=_DOWN_PADDING,
-                      use_bias=use_bias or i == 0, kernel_init=dcgan_kernel_init,
-                      impl=self.conv_impl))(x)
-      if i > 0:  # as in the DCGAN discriminator: no normalisation on the input layer
-        x = normalization(norm, train)(x)
-      x = nn.leaky_relu(x, 0.2)
-      channels *= 2
+    x = dcgan.down_stack(x, width=self.width, norm=self.norm, conv_impl=self.conv_impl,
+                         train=train)
     return nn.Dense(self.out_dim)(x.reshape(x.shape[0], -1))
 
 
