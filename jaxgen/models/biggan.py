@@ -24,7 +24,7 @@ from jaxgen.models.attention import SelfAttention
 from jaxgen.models.conditioning import ConditionalBatchNorm
 from jaxgen.models.registry import MODELS, GANModels
 from jaxgen.models.resnet import (GBlock, ResNetDiscriminator, check_options, d_layout,
-                                  d_resolutions, loop_safe_impl, resolution)
+                                  d_resolutions, resolution)
 
 ortho = nn.initializers.orthogonal()
 # BigGAN-PyTorch's attention: keys/queries C/8, values C/2, keys/values max-pooled.
@@ -96,7 +96,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> GANModels:
   g_mult = (16, 16, 8, 4, 2) if side == 64 else (4,) * (n + 1)
   common = dict(attention_res=config.get("attention_res", 0), cond=cond,
                 num_classes=spec.num_classes,
-                conv_impl=loop_safe_impl(config.get("conv_impl", "auto")))
+                conv_impl=jnn.check_impl(config.get("conv_impl", "auto")))
   return GANModels(
       generator=BigGANGenerator(
           output_shape=tuple(spec.shape), channels=tuple(width * m for m in g_mult),

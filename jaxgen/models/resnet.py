@@ -35,17 +35,6 @@ G_NORMS = ("batch", "spectral")  # 'spectral': SN on every G weight as well (SAG
 D_NORMS = ("spectral", "none")   # 'none': e.g. for WGAN-GP
 
 
-def loop_safe_impl(impl: str) -> str:
-  """`model.conv_impl`, with 'auto' on CPU meaning 'matmul' for every conv.
-
-  jaxgen.nn picks XLA's conv for stride-1 3x3 convs on CPU (faster alone), but inside
-  lax.scan, as in the train loop, XLA:CPU's conv ran 45x slower (fwd + bwd of a
-  64x32x32x32 3x3 conv: 8.2 s vs 0.27 s with 'matmul'); these models are made of them.
-  """
-  jnn.check_impl(impl)
-  return "matmul" if impl == "auto" and jax.default_backend() == "cpu" else impl
-
-
 def upsample(x: jax.Array) -> jax.Array:
   """Nearest-neighbour 2x upsampling of [B, H, W, C]."""
   b, h, w, c = x.shape
@@ -264,7 +253,7 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> GANModels:
   g_mult = (16, 8, 4, 2, 1) if side == 64 else (1,) * (n + 1)
   common = dict(attention_res=config.get("attention_res", 0), cond=cond,
                 num_classes=spec.num_classes,
-                conv_impl=loop_safe_impl(config.get("conv_impl", "auto")))
+                conv_impl=jnn.check_impl(config.get("conv_impl", "auto")))
   return GANModels(
       generator=ResNetGenerator(
           output_shape=tuple(spec.shape), channels=tuple(width * m for m in g_mult),
