@@ -8,8 +8,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks import (bench_conv, bench_inception, bench_sweep, bench_torch,  # noqa: E402
-                        bench_train)
+from benchmarks import (bench_conv, bench_early_bird, bench_inception,  # noqa: E402
+                        bench_sweep, bench_torch, bench_train)
 from benchmarks.common import machine  # noqa: E402
 
 SECTIONS = [
@@ -20,6 +20,8 @@ SECTIONS = [
      bench_inception.main),
     ("Sweeps: 8 ring8 runs in one program vs sequential runs (benchmarks/bench_sweep.py)",
      bench_sweep.main),
+    ("Early-bird channel tickets vs the dense DCGAN (benchmarks/bench_early_bird.py)",
+     bench_early_bird.main),
 ]
 
 

@@ -31,17 +31,44 @@ def pruning(rounds: int = 5, scope: str = "both",
       fraction=0.2,           # share of the remaining weights pruned per round (paper: 0.2)
       scope=scope,            # nets pruned: g | d | both (AE/VAE: g | enc | both)
       method=method,          # imp | random (IMP's per-layer counts, random weights) |
-                              # reinit (IMP's masks, another init) | snip | grasp (at init)
-      reference="",           # random / reinit: workdir of the IMP run whose masks they reuse
+                              # reinit (IMP's masks, another init) | snip | grasp (at init) |
+                              # transfer (pruning.reference's masks of the scoped nets, e.g.
+                              # a GAN's g as a VAE decoder, at this run's rewind point)
+      reference="",           # random / reinit / transfer: workdir of the run whose masks
+                              # they reuse
       layerwise=False,        # rank weights per layer instead of globally (paper: global)
       prunable="kernels",     # kernels | kernels_and_norms: which leaves may be pruned
       exclude="",             # comma-separated regexes of 'net/layer' paths kept dense
       rewind_step=0,          # rewind point: 0 = init (classic LTH); k > 0 = step k (late)
       reset_optimizer=True,   # fresh optimizer after rewinding; False = step k's, masked
       saliency_batch=256,     # examples in the SNIP / GraSP loss batch
+      metric="",              # headline of imp.jsonl's plot: any evaluated name (nelbo,
+                              # mse, fid_digits...); '' = eval.best_metric / FID-<dataset>,
+                              # without a feature net a VAE's nelbo, an AE's mse
       quality="eval",         # per-round metrics: eval = jaxgen.evaluate with config.eval
                               # (FID-<dataset> ...) | pixels = Fréchet distance of raw pixels
       pixel_samples=1000,     # samples for quality='pixels'
+  ))
+
+
+def early_bird(ratio: float = 0.5, every: int = 50) -> ml_collections.ConfigDict:
+  """The early-bird channel-ticket block `config.early_bird` (jaxgen/pruning/early_bird_run.py).
+
+  Needs a DCGAN with BatchNorm in G and D; the ticket is a physically narrower DCGAN.
+  """
+  return ml_collections.ConfigDict(dict(
+      ratio=ratio,           # share of the BatchNorm channels of G, and of D, pruned
+      every=every,           # steps between channel masks; a multiple of train.steps_per_call
+      lookback=5,            # found when the mask is within `threshold` of the last 5 ...
+      threshold=0.1,         # ... in normalised Hamming distance (You et al. 2020)
+      max_search_steps=0,    # stop the search here if no ticket was found; 0 = train.num_steps
+      init="found",          # found = the weights at the EB step, kept training (network
+                             # slimming); init = the dense initialisation, sliced
+      budget="full",         # ticket steps: full = train.num_steps (the EB paper); rest =
+                             # train.num_steps - EB step (init=found: as many steps as dense)
+      baseline=False,        # also train the dense model in <workdir>/dense for comparison
+      quality="eval",        # ticket metrics as IMP's pruning.quality: eval | pixels
+      pixel_samples=1000,    # samples for quality='pixels'
   ))
 
 
@@ -87,6 +114,10 @@ def base_config() -> ml_collections.ConfigDict:
       conv_impl="auto",   # auto | xla | matmul  (jaxgen/nn)
       cond="",            # class conditioning: '' | concat | projection | acgan | adcgan
       attention_res=0,    # resnet/biggan: feature-map side with SAGAN self-attention; 0 = none
+      g_channels=(),      # dcgan: G's hidden conv channels, largest map last; () = from width
+      d_channels=(),      # dcgan: D's body conv channels, input side first; () = from width
+      hidden_sizes=(),    # mlp: hidden widths from the input side of D / the encoder (G
+                          # mirrors them), e.g. (128, 64, 12); () = depth x width
   ))
 
   config.loss = ml_collections.ConfigDict(dict(
@@ -149,4 +180,90 @@ def mlp_gan_config(dataset: str) -> ml_collections.ConfigDict:
   config.train.log_every = 500
   config.train.sample_every = 2000
   config.train.checkpoint_every = 5000
+  return config
+
+
+def digits_autoencoder_config(trainer: str,
+                              loss: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """An AE or VAE (`trainer`: ae | vae) on the embedded digits with a DCGAN (width 32, latent 64).
+
+  Encoder `enc`: the discriminator's convs + Dense; decoder `g`: the generator, the same as
+  configs/lottery/imp_dcgan_digits.py's, so tickets transfer. `loss`: the trainer's
+  loss_config (jaxgen/trainers/autoencoder.py). Adam 1e-3 (0.9, 0.999) for both nets.
+  """
+  config = base_config()
+  config.trainer = trainer
+  config.model.width = 32
+  config.model.latent_dim = 64
+  config.loss = loss
+  config.optim.g = optimizer(lr=1e-3, b1=0.9)    # the decoder
+  config.optim.enc = optimizer(lr=1e-3, b1=0.9)  # the encoder
+  return config
+
+
+def kalibhat_dcgan_config(dataset: str, num_steps: int) -> ml_collections.ConfigDict:
+  """Kalibhat et al. (2021)'s lottery DCGAN at 32x32, for an accelerator: h = 128, latent 32.
+
+  NS loss, Adam 2e-4 (0.5, 0.999), batch 100; `num_steps` per round (the paper: 200
+  epochs), samples and the one kept checkpoint every 10k steps, FID on 10k samples.
+  """
+  config = base_config()
+  config.dataset.name = dataset
+  config.dataset.image_size = 32
+  config.model.width = 128        # h
+  config.model.latent_dim = 32
+  config.loss.name = "ns"
+  config.train.batch_size = 100
+  config.train.num_steps = num_steps
+  config.train.sample_every = 10_000
+  config.train.checkpoint_every = 10_000
+  config.train.keep_checkpoints = 1
+  config.train.log_every = 500
+  config.eval.num_samples = 10_000
+  return config
+
+
+def cpu_schedule(config: ml_collections.ConfigDict, num_steps: int,
+                 sample_every: int) -> ml_collections.ConfigDict:
+  """Sets `config.train` to a short CPU run: one checkpoint (at the end) kept, no progress bar."""
+  config.train.num_steps = num_steps
+  config.train.sample_every = sample_every
+  config.train.checkpoint_every = num_steps
+  config.train.keep_checkpoints = 1
+  config.train.progress_bar = False
+  return config
+
+
+def lottery(config: ml_collections.ConfigDict, *, rounds: int = 5, scope: str = "both",
+            method: str = "imp", num_steps: int | None = 1000,
+            rewind_step: int = 10) -> ml_collections.ConfigDict:
+  """Makes `config` a lottery-ticket run (config.experiment = 'lottery': jaxgen.pruning.imp).
+
+  Call it after setting `config.optim`: it masks every optimizer (the pruning masks live in
+  the optimizer states). `num_steps` per round with cpu_schedule (two sample grids per
+  round); None keeps config.train's schedule. `rewind_step`: 10 = late rewinding (Kalibhat
+  et al.'s "iteration 10"); the other arguments are pruning()'s.
+  """
+  config.experiment = "lottery"
+  if num_steps is not None:
+    cpu_schedule(config, num_steps, sample_every=num_steps // 2)
+  for net in config.optim.keys():
+    config.optim[net].masked = True
+  config.pruning = pruning(rounds=rounds, scope=scope, method=method)
+  config.pruning.rewind_step = rewind_step
+  return config
+
+
+def early_bird_experiment(config: ml_collections.ConfigDict, *, num_steps: int,
+                          ratio: float = 0.5, every: int = 50,
+                          baseline: bool = True) -> ml_collections.ConfigDict:
+  """Makes `config` an early-bird run (config.experiment = 'early_bird': early_bird_run).
+
+  `num_steps` of ticket (and, with `baseline`, dense) training with cpu_schedule, a sample
+  grid every 1000 steps; `ratio` and `every` are early_bird()'s.
+  """
+  config.experiment = "early_bird"
+  cpu_schedule(config, num_steps, sample_every=1000)
+  config.early_bird = early_bird(ratio=ratio, every=every)
+  config.early_bird.baseline = baseline
   return config

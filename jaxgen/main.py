@@ -42,9 +42,13 @@ def main(argv: list[str]) -> None:
 
   workdir = _WORKDIR.value or default_workdir(flags.FLAGS["config"].config_filename)
   try:
-    if _CONFIG.value.get("experiment", "") == "lottery":
+    experiment = _CONFIG.value.get("experiment", "")
+    if experiment == "lottery":
       from jaxgen.pruning import imp
       imp.run(_CONFIG.value, workdir)
+    elif experiment == "early_bird":
+      from jaxgen.pruning import early_bird_run
+      early_bird_run.run(_CONFIG.value, workdir)
     else:
       train.train_and_evaluate(_CONFIG.value, workdir)
   except (ValueError, FileNotFoundError, CheckpointError, train.TrainingDiverged) as e:

@@ -104,12 +104,16 @@ class SampleWriter:
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
-                       init_state: Callable[[Any], Any] | None = None) -> Any:
+                       init_state: Callable[[Any], Any] | None = None,
+                       on_step: Callable[[Any, int], bool] | None = None) -> Any:
   """Trains `config` in `workdir`, resuming from its latest checkpoint; returns the state.
 
   `init_state(state) -> state` edits the freshly initialised state before training
   (e.g. a pruning driver rewinding weights and setting masks); a checkpoint, when one
   exists, still wins, so a resumed run continues where it stopped.
+  `on_step(state, step) -> stop` runs after each jitted call (e.g. an early-bird
+  search); True ends training there, with a metrics record and a checkpoint at `step`.
+  It must copy what it keeps (jax.device_get): the next call donates the state.
   """
   validate(config)
   is_main = jax.process_index() == 0
@@ -173,7 +177,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
             f"training diverged at step {step}: {', '.join(f'{n}={metrics[n]}' for n in bad)}"
             f"; {kept}")
       bar.update(k)
-      if _crossed(prev, step, t.log_every) or step == t.num_steps:
+      stop = on_step is not None and bool(on_step(state, step))
+      if _crossed(prev, step, t.log_every) or step == t.num_steps or stop:
         now = time.time()
         scalars = {name: float(v) for name, v in metrics.items()}
         scalars["steps_per_s"] = (step - last_log_step) / max(now - last_time, 1e-9)
@@ -185,12 +190,14 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
         last_time, last_log_step = now, step
       if samples and (_crossed(prev, step, t.sample_every) or step == t.num_steps):
         samples(state, step, writer)
-      if _crossed(prev, step, t.checkpoint_every) or step == t.num_steps:
+      if _crossed(prev, step, t.checkpoint_every) or step == t.num_steps or stop:
         checkpointer.save(step, state)
       if evaluation and evaluation.due(prev, step, t.num_steps):
         eval_start = time.time()
         evaluation(state, step, writer)
         last_time += time.time() - eval_start  # steps_per_s stays a training rate
+      if stop:
+        break
   finally:
     bar.close()
     writer.close()

@@ -14,7 +14,10 @@ from jaxgen import data, train
 from jaxgen.trainers import build_trainer
 from tests.conftest import CONFIG_DIR, load_config
 
-CONFIGS = sorted(os.path.basename(p) for p in glob.glob(os.path.join(CONFIG_DIR, "*.py"))
+# Every config, with the experiments' subfolders (e.g. 'lottery/imp_vae_digits.py'; select
+# them with -k lottery): a lottery run trains each round with train_and_evaluate.
+CONFIGS = sorted(os.path.relpath(p, CONFIG_DIR)
+                 for p in glob.glob(os.path.join(CONFIG_DIR, "**", "*.py"), recursive=True)
                  if not os.path.basename(p).startswith("_"))
 
 

@@ -20,15 +20,5 @@ from jaxgen import config_base
 
 def get_config():
   config = config_base.base_config()
-  config.experiment = "lottery"   # how jaxgen.main should dispatch to jaxgen.pruning.imp
   config.model.width = 32
-  config.train.num_steps = 1000
-  config.train.sample_every = 500
-  config.train.checkpoint_every = 1000
-  config.train.keep_checkpoints = 1
-  config.train.progress_bar = False
-  config.optim.g.masked = True    # the pruning masks live in the optimizer states
-  config.optim.d.masked = True
-  config.pruning = config_base.pruning(rounds=5, scope="both", method="imp")
-  config.pruning.rewind_step = 10  # late rewinding (the paper's "iteration 10")
-  return config
+  return config_base.lottery(config, rounds=5, scope="both", method="imp")

@@ -2,7 +2,9 @@
 
 G: z -> 4x4 (transposed conv on 1x1) -> [ConvT 4x4 s2, norm, ReLU]* -> ConvT 4x4 s2 -> tanh.
 D: [Conv 4x4 s2, norm (not on the first), LeakyReLU .2]* down to 4x4 -> Conv 4x4 valid -> logit.
-Channels double at each halving of resolution, `width` at the largest feature map.
+Channels double at each halving of resolution, `width` at the largest feature map;
+`model.g_channels` / `model.d_channels` set each hidden conv's channels explicitly (a
+channel-pruned ticket, jaxgen/pruning/channels.py).
 `model.cond` (jaxgen/models/conditioning.py): G appends one-hot(y) to z; D appends
 one-hot maps ('concat') or replaces the final conv by a head on the flattened 4x4 map.
 'spectral' norms wrap every conv in spectral normalization.
@@ -44,6 +46,32 @@ def num_halvings(spec: DataSpec, model: str) -> int:
   return n
 
 
+def default_channels(width: int, n: int, net: str) -> tuple[int, ...]:
+  """Hidden conv channels from `width`: G (net 'g') halves down to it, D doubles up from it."""
+  up = tuple(width * 2 ** i for i in range(n))
+  return up[::-1] if net == "g" else up
+
+
+def _check_channels(channels: tuple[int, ...], n: int, field: str) -> tuple[int, ...]:
+  if len(channels) != n or any(int(c) < 1 for c in channels):
+    raise ValueError(f"{field} must list {n} positive channel counts (one per hidden conv "
+                     f"for this image size), or be empty to derive them from model.width; "
+                     f"got {list(channels)}")
+  return tuple(int(c) for c in channels)
+
+
+def channel_counts(config: ml_collections.ConfigDict,
+                   spec: DataSpec) -> tuple[tuple[int, ...], tuple[int, ...]]:
+  """(G's, D's) hidden conv channels for `config.model` on `spec`, checked."""
+  n = num_halvings(spec, "dcgan")
+  counts = []
+  for net in ("g", "d"):
+    given = tuple(config.get(f"{net}_channels", ()) or ())
+    counts.append(_check_channels(given, n, f"model.{net}_channels") if given
+                  else default_channels(config.width, n, net))
+  return counts[0], counts[1]
+
+
 class DCGANGenerator(nn.Module):
   """Maps latents [B, latent_dim] to images [B, H, W, C] in [-1, 1] (or logits if 'none')."""
   output_shape: tuple[int, int, int]
@@ -53,24 +81,25 @@ class DCGANGenerator(nn.Module):
   output_activation: str = "tanh"  # 'none': logits, e.g. for a Bernoulli VAE decoder
   cond: str = ""
   num_classes: int = 0
+  channels: tuple[int, ...] = ()  # hidden ConvTranspose outputs; () = from width
 
   @nn.compact
   def __call__(self, z: jax.Array, y: jax.Array | None = None,
                train: bool = True) -> jax.Array:
     n = int(math.log2(self.output_shape[0] // 4))
-    channels = self.width * 2 ** (n - 1)
+    channels = (_check_channels(self.channels, n, "DCGANGenerator.channels")
+                if self.channels else default_channels(self.width, n, "g"))
     use_bias = self.norm == "none"
     norm = feature_norm(self.norm, "g")
     sn = lambda layer: jnn.spectral_norm(layer, train, self.norm == "spectral")
     if self.cond:
       z = conditioning.concat_one_hot(z, y, self.num_classes)
     x = z.reshape(z.shape[0], 1, 1, z.shape[-1])
-    x = sn(jnn.ConvTranspose(channels, (4, 4), padding="VALID", use_bias=use_bias,
+    x = sn(jnn.ConvTranspose(channels[0], (4, 4), padding="VALID", use_bias=use_bias,
                              kernel_init=dcgan_kernel_init, impl=self.conv_impl))(x)
     x = nn.relu(normalization(norm, train)(x))
-    for _ in range(n - 1):
-      channels //= 2
-      x = sn(jnn.ConvTranspose(channels, (4, 4), strides=(2, 2), padding=_UP_PADDING,
+    for features in channels[1:]:
+      x = sn(jnn.ConvTranspose(features, (4, 4), strides=(2, 2), padding=_UP_PADDING,
                                use_bias=use_bias, kernel_init=dcgan_kernel_init,
                                impl=self.conv_impl))(x)
       x = nn.relu(normalization(norm, train)(x))
@@ -80,26 +109,27 @@ class DCGANGenerator(nn.Module):
     return jnp.tanh(x) if self.output_activation == "tanh" else x
 
 
-def down_stack(x: jax.Array, *, width: int, norm: str, conv_impl: str,
-               train: bool) -> jax.Array:
+def down_stack(x: jax.Array, *, width: int, norm: str, conv_impl: str, train: bool,
+               channels: tuple[int, ...] = ()) -> jax.Array:
   """D's body: [Conv 4x4 s2, norm (not on the first), LeakyReLU .2]* down to 4x4.
 
   Called inside a compact module's __call__, so its layers are that module's
   (Conv_i, BatchNorm_i); the DCGAN encoder reuses it for the same parameter tree.
+  `channels` are the convs' outputs (() = width, 2 * width, ...).
   """
   n = int(math.log2(x.shape[1] // 4))
-  channels = width
+  channels = (_check_channels(channels, n, "down_stack channels") if channels
+              else default_channels(width, n, "d"))
   act_norm = feature_norm(norm, "d")
   use_bias = act_norm == "none"
-  for i in range(n):
-    conv = jnn.Conv(channels, (4, 4), strides=(2, 2), padding=_DOWN_PADDING,
+  for i, features in enumerate(channels):
+    conv = jnn.Conv(features, (4, 4), strides=(2, 2), padding=_DOWN_PADDING,
                     use_bias=use_bias or i == 0, kernel_init=dcgan_kernel_init,
                     impl=conv_impl)
     x = jnn.spectral_norm(conv, train, norm == "spectral")(x)
     if i > 0:  # DCGAN: no normalisation on the discriminator's input layer.
       x = normalization(act_norm, train)(x)
     x = nn.leaky_relu(x, 0.2)
-    channels *= 2
   return x
 
 
@@ -110,6 +140,7 @@ class DCGANDiscriminator(nn.Module):
   conv_impl: str = "auto"
   cond: str = ""
   num_classes: int = 0
+  channels: tuple[int, ...] = ()  # the body's conv outputs; () = from width
 
   @nn.compact
   def __call__(self, x: jax.Array, y: jax.Array | None = None,
@@ -117,7 +148,7 @@ class DCGANDiscriminator(nn.Module):
     if self.cond == "concat":
       x = conditioning.concat_one_hot(x, y, self.num_classes)
     x = down_stack(x, width=self.width, norm=self.norm, conv_impl=self.conv_impl,
-                   train=train)
+                   train=train, channels=self.channels)
     sn = lambda layer: jnn.spectral_norm(layer, train, self.norm == "spectral")
     if self.cond in conditioning.HEAD_CONDS:
       # The final 4x4 'valid' conv is a dense layer on the flattened 4x4 map.
@@ -131,7 +162,7 @@ class DCGANDiscriminator(nn.Module):
 
 @MODELS.register("dcgan")
 def build(config: ml_collections.ConfigDict, spec: DataSpec) -> GANModels:
-  num_halvings(spec, "dcgan")
+  g_channels, d_channels = channel_counts(config, spec)
   cond = conditioning.check_cond(config.get("cond", ""), spec)
   for net in ("g_norm", "d_norm"):
     check_norm(config.get(net, "batch"), f"model.{net}")
@@ -144,8 +175,9 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> GANModels:
                                norm=config.get("g_norm", "batch"),
                                conv_impl=config.get("conv_impl", "auto"),
                                output_activation=config.get("output_activation", "tanh"),
-                               cond=cond, num_classes=spec.num_classes),
-      discriminator=DCGANDiscriminator(width=config.width,
+                               cond=cond, num_classes=spec.num_classes,
+                               channels=g_channels),
+      discriminator=DCGANDiscriminator(width=config.width, channels=d_channels,
                                        norm=config.get("d_norm", "batch"),
                                        conv_impl=config.get("conv_impl", "auto"),
                                        cond=cond, num_classes=spec.num_classes),

@@ -14,7 +14,7 @@ import ml_collections
 
 from jaxgen import nn as jnn
 from jaxgen.data import DataSpec
-from jaxgen.models import dcgan
+from jaxgen.models import dcgan, mlp
 from jaxgen.models.dcgan import num_halvings
 from jaxgen.models.layers import check_norm
 from jaxgen.registry import Registry
@@ -48,17 +48,18 @@ class DCGANEncoder(nn.Module):
 
 
 class MLPEncoder(nn.Module):
-  """x [B, ...] -> [B, out_dim] through `depth` ReLU layers of `hidden` units."""
+  """x [B, ...] -> [B, out_dim] through `depth` ReLU layers of `hidden` units (or `sizes`)."""
   out_dim: int
   hidden: int = 128
   depth: int = 3
+  sizes: tuple[int, ...] = ()
 
   @nn.compact
   def __call__(self, x: jax.Array, y: jax.Array | None = None,
                train: bool = True) -> jax.Array:
     x = x.reshape(x.shape[0], -1)
-    for _ in range(self.depth):
-      x = nn.relu(nn.Dense(self.hidden)(x))
+    for size in mlp.layer_sizes(self.hidden, self.depth, self.sizes):
+      x = nn.relu(nn.Dense(size)(x))
     return nn.Dense(self.out_dim)(x)
 
 
@@ -74,6 +75,8 @@ def _dcgan(config: ml_collections.ConfigDict, spec: DataSpec, out_dim: int) -> n
 
 @ENCODERS.register("mlp")
 def _mlp(config: ml_collections.ConfigDict, spec: DataSpec, out_dim: int) -> nn.Module:
-  """As wide and deep as the MLP generator (`model.width`, `model.depth`)."""
+  """As wide and deep as the MLP generator (`model.width`, `model.depth`), or the widths
+  `model.hidden_sizes` from the input (the generator runs them in reverse)."""
   del spec  # any example shape is flattened
-  return MLPEncoder(out_dim=out_dim, hidden=config.width, depth=config.get("depth", 3))
+  return MLPEncoder(out_dim=out_dim, hidden=config.width, depth=config.get("depth", 3),
+                    sizes=mlp.hidden_sizes(config))

@@ -1,7 +1,8 @@
 """Early-bird tickets (You et al. 2020), as the lottery-GAN paper uses them.
 
 At intervals during training, a channel mask keeps the channels with the largest
-BatchNorm scale magnitudes (one global threshold at a channel-pruning ratio); the search
+BatchNorm scale magnitudes (one global threshold per network at a channel-pruning
+ratio); the search
 stops once the normalised Hamming distance from the current mask to each of the last
 `lookback` masks is below `threshold` (5 and 0.1 in the paper). Weight-magnitude masks
 are an option: any bool pytree works with `hamming_distance` and the search.
@@ -41,6 +42,18 @@ def channel_mask(params: Any, ratio: float) -> ChannelMask:
                      "model.d_norm = 'batch')")
   dense = {k: jnp.ones(v.shape, bool) for k, v in scales.items()}
   return prune_by_score(jax.tree.map(jnp.abs, scales), dense, ratio, prunable=everything)
+
+
+def channel_mask_per_net(nets: dict[str, Any], ratio: float) -> ChannelMask:
+  """`channel_mask` of each net on its own ({'g': G's params, 'd': D's params}).
+
+  One threshold per network, as the early-bird paper prunes one network: the scales of
+  G and D are not ranked against each other.
+  """
+  mask: ChannelMask = {}
+  for name, params in nets.items():
+    mask.update(channel_mask({name: params}, ratio))
+  return mask
 
 
 def weight_mask(params: Any, sparsity: float, prunable: Prunable = kernels) -> Mask:

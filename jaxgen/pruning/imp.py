@@ -4,14 +4,18 @@ Round 0 trains the dense model; round r >= 1 rewinds to the rewind point (the st
 `pruning.rewind_step`, saved as a checkpoint), applies the round's mask (sparsity
 1 - (1 - fraction)^r) and trains again; IMP's next mask prunes the smallest weights of
 the trained round. Baselines at the same sparsities: `random` (IMP's per-layer counts,
-random positions), `reinit` (IMP's masks on another initialisation), `snip`, `grasp`.
+random positions), `reinit` (IMP's masks on another initialisation), `snip`, `grasp`
+(GAN, AE or VAE objectives, jaxgen/pruning/objectives.py). `transfer` trains another
+model's tickets: round r applies the masks of the scoped nets from `pruning.reference`'s
+round r (e.g. a GAN generator's ticket as a VAE decoder) at this run's rewind point.
 
     python -m jaxgen.pruning.imp --config configs/lottery/imp_dcgan_digits.py \
         --workdir runs/lottery/imp
 
 Writes per round `round_<r>/` (the training run), `masks/round_<r>.npz`, a record in
-`imp.jsonl` and the plot `sparsity_vs_<metric>.png`. Re-running resumes: finished
-rounds are read back from their checkpoints.
+`imp.jsonl` and the plot `sparsity_vs_<metric>.png` of the headline metric
+(`pruning.metric`). Re-running resumes: finished rounds are read back from their
+checkpoints.
 """
 
 from __future__ import annotations
@@ -32,10 +36,13 @@ from jaxgen.metrics.frechet import fid_from_features
 from jaxgen.pruning import baselines, flops, masks, objectives, state as state_lib
 from jaxgen.pruning.magnitude import magnitude_prune, sparsity_after
 from jaxgen.pruning.rewind import rewind
-from jaxgen.trainers import Trainer, build_trainer
+from jaxgen.trainers import Trainer, autoencoder, build_trainer
 
-METHODS = ("imp", "random", "reinit", "snip", "grasp")
+METHODS = ("imp", "random", "reinit", "snip", "grasp", "transfer")
+REFERENCE_METHODS = ("random", "reinit", "transfer")  # masks from pruning.reference
 QUALITIES = ("eval", "pixels")
+# Headlines when the evaluator has no best metric (no feature net): -ELBO, else recon. MSE.
+HELD_OUT_HEADLINES = ("nelbo", "mse")
 QualityFn = Callable[[Any], dict[str, float]]  # trained state -> metrics
 
 
@@ -55,21 +62,36 @@ def pixel_frechet(config: ml_collections.ConfigDict, trainer: Trainer,
 
 def make_quality(config: ml_collections.ConfigDict, trainer: Trainer,
                  dataset: data.Dataset) -> QualityFn:
-  """The per-round quality metrics named by `pruning.quality`, the headline metric first."""
+  """The per-round quality metrics named by `pruning.quality`, the headline metric first.
+
+  The headline is `pruning.metric`, any evaluated name (e.g. 'nelbo', 'mse', 'fid_digits');
+  '' = the evaluator's best metric (eval.best_metric, else FID-<dataset>), or without a
+  feature net a VAE's held-out -ELBO ('nelbo') or an AE's reconstruction MSE ('mse').
+  """
   kind = config.pruning.get("quality", "eval")
+  metric = config.pruning.get("metric", "")
   if kind not in QUALITIES:
     raise ValueError(f"unknown pruning.quality {kind!r}; choose one of: "
                      f"{', '.join(QUALITIES)}")
   if kind == "pixels":
+    if metric not in ("", "fd_pixels"):
+      raise ValueError(f"pruning.metric {metric!r} is not evaluated with "
+                       "pruning.quality='pixels' (only fd_pixels); set pruning.quality='eval'")
     return pixel_frechet(config, trainer, dataset)
   from jaxgen import evaluate  # pylint: disable=import-outside-toplevel
   evaluator = evaluate.Evaluator(config, trainer, dataset)
-  best = evaluator.best_metric()
+  names = evaluator.metric_names()
+  if metric and metric not in names:
+    raise ValueError(f"pruning.metric {metric!r} is not evaluated here; choose one of: "
+                     f"{', '.join(names)}")
+  if not metric:
+    best = evaluator.best_metric()
+    metric = best[0] if best else next((n for n in HELD_OUT_HEADLINES if n in names), "")
   key = evaluate.eval_key(config.seed)
 
   def quality(state: Any) -> dict[str, float]:
     results = evaluator.evaluate(state, key)
-    first = {best[0]: results[best[0]]} if best else {}
+    first = {metric: results[metric]} if metric else {}
     return {**first, **results}
 
   return quality
@@ -81,7 +103,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
   if p.method not in METHODS:
     raise ValueError(f"unknown pruning.method {p.method!r}; choose one of: "
                      f"{', '.join(METHODS)}")
-  if p.method in ("random", "reinit") and not p.get("reference", ""):
+  if p.method in REFERENCE_METHODS and not p.get("reference", ""):
     raise ValueError(f"pruning.method {p.method!r} reuses IMP's masks: set "
                      "pruning.reference to the workdir of an IMP run")
   if not 0.0 < p.fraction < 1.0:
@@ -126,25 +148,69 @@ def rewind_point(config, trainer: Trainer, dataset, template: Any, workdir: str)
   return jax.device_get(point)
 
 
-def _reference_ticket(config, r: int, like: state_lib.Ticket) -> state_lib.Ticket:
-  path = os.path.join(config.pruning.reference, "masks", f"round_{r}.npz")
+def _mismatch(mask: masks.Mask, theirs: dict[str, np.ndarray], path: str) -> str | None:
+  """The first difference between a net's mask tree and its flat masks in `path`, if any."""
+  ours = {masks.path_string(q): np.shape(leaf) for q, leaf in masks.named_leaves(mask)}
+  for k, shape in ours.items():
+    if k not in theirs:
+      return f"leaf {k!r} is missing from {path}"
+    if theirs[k].shape != shape:
+      return f"leaf {k!r} has shape {theirs[k].shape} in {path}, {shape} here"
+  extra = sorted(set(theirs) - set(ours))
+  return f"leaf {extra[0]!r} of {path} is not in this model" if extra else None
+
+
+def reference_ticket(config: ml_collections.ConfigDict, r: int,
+                     like: state_lib.Ticket) -> state_lib.Ticket:
+  """Round r's masks of the nets in `like` ({net: mask}) from the run `pruning.reference`.
+
+  One-line errors when that run lacks the round or a net, or when a net's mask tree
+  differs from this model's (a leaf missing, extra or of another shape).
+  """
+  ref = config.pruning.reference
+  path = os.path.join(ref, "masks", f"round_{r}.npz")
   if not os.path.exists(path):
     raise ValueError(f"pruning.reference has no masks for round {r} ({path}); run IMP "
                      "with at least as many rounds first")
-  with np.load(path) as arrays:
-    return jax.device_get(masks.from_numpy(dict(arrays), like))
+  with np.load(path) as f:
+    arrays = dict(f)
+  ticket = {}
+  for net, mask in like.items():
+    theirs = {k[len(net) + 1:]: v for k, v in arrays.items() if k.startswith(net + "/")}
+    if not theirs:
+      have = sorted({k.split("/", 1)[0] for k in arrays})
+      raise ValueError(f"pruning.reference {ref!r} has no masks for net {net!r} (it has: "
+                       f"{', '.join(have)}); set pruning.scope to a net it pruned")
+    problem = _mismatch(mask, theirs, path)
+    if problem:
+      raise ValueError(f"pruning.reference masks do not match net {net!r}: {problem}")
+    ticket[net] = masks.from_numpy(theirs, mask)
+  return jax.device_get(ticket)
+
+
+def saliency_objective(config: ml_collections.ConfigDict, state: Any,
+                       dataset: data.Dataset, nets: tuple[str, ...]):
+  """(loss_fn, params) of SNIP/GraSP: the trainer's objective on one real batch."""
+  n = config.pruning.get("saliency_batch", 256)
+  batch = dataset.sample(n, seed=config.seed)
+  x, y = jnp.asarray(batch["x"]), jnp.asarray(batch["y"])
+  key = jax.random.PRNGKey(config.seed + 2)
+  kind = config.get("trainer", "gan")
+  if kind == "gan":
+    if not all(name in ("g", "d") for name in nets):
+      raise ValueError(f"pruning.method {config.pruning.method!r} needs a GAN (nets g, d)")
+    z = jax.random.normal(key, (n, config.model.latent_dim))
+    return objectives.gan_objective(config.loss.name, state, x, y, z, nets)
+  if kind in ("ae", "vae"):
+    loss = autoencoder.autoencoder(config, dataset.spec, variational=kind == "vae").loss
+    return objectives.autoencoder_objective(loss, state, x, y, key, nets)
+  raise ValueError(f"pruning.method {config.pruning.method!r} needs a gan, ae or vae "
+                   f"trainer, got {kind!r}")
 
 
 def _saliency_ticket(config, point: Any, dataset, nets, dense, sparsity, prunable):
   """A SNIP or GraSP mask at `sparsity`, scored at the rewind point on one real batch."""
-  if not all(n in ("g", "d") for n in nets):
-    raise ValueError(f"pruning.method {config.pruning.method!r} needs a GAN (nets g, d)")
-  n = config.pruning.get("saliency_batch", 256)
-  batch = dataset.sample(n, seed=config.seed)
-  z = jax.random.normal(jax.random.PRNGKey(config.seed + 2),
-                        (n, config.model.latent_dim))
-  loss_fn, params = objectives.gan_objective(
-      config.loss.name, point, jnp.asarray(batch["x"]), jnp.asarray(batch["y"]), z, nets)
+  loss_fn, params = saliency_objective(config, point, dataset, nets)
   pick = baselines.snip_mask if config.pruning.method == "snip" else baselines.grasp_mask
   return pick(loss_fn, params, sparsity, mask=dense,
               layerwise=config.pruning.layerwise, prunable=prunable)
@@ -217,6 +283,10 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
   prunable = masks.make_prunable(p.get("prunable", "kernels"),
                                  [s for s in p.get("exclude", "").split(",") if s])
   dense = jax.device_get(state_lib.get_masks(template))
+  references = {}  # every round's reference masks, read (and checked) before training
+  if p.method in REFERENCE_METHODS:
+    references = {r: reference_ticket(config, r, {n: dense[n] for n in nets})
+                  for r in range(1, p.rounds + 1)}
   quality_fn = quality_fn or make_quality(config, trainer, dataset)
   if p.method == "reinit":  # IMP's masks on the weights of another initialisation
     point = jax.device_get(trainer.init(jax.random.fold_in(
@@ -232,8 +302,8 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
     if r > 0 and p.method == "imp":
       scoped = magnitude_prune(state_lib.params_of(trained, nets), scoped, target,
                                layerwise=p.layerwise, prunable=prunable)
-    elif p.method in ("random", "reinit"):
-      scoped = _reference_ticket(config, r, scoped)
+    elif p.method in REFERENCE_METHODS:
+      scoped = references[r]
       if p.method == "random":
         scoped = baselines.random_like(scoped, jax.random.PRNGKey(config.seed + r),
                                        prunable)
@@ -253,6 +323,7 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
     record = {"round": r, "method": p.method, "target_sparsity": target,
               "sparsity": masks.sparsity({n: ticket[n] for n in nets}, prunable),
               **{f"sparsity_{n}": masks.sparsity(ticket[n], prunable) for n in nets},
+              **({"reference": p.reference} if p.method in REFERENCE_METHODS else {}),
               "wall_time_s": time.time() - start,
               **ticket_flops(trainer, dataset.spec, trained, ticket), **quality}
     if r in done:  # a resumed round keeps the wall time of the run that trained it

@@ -1,6 +1,10 @@
-"""Scalar generative losses of the params, for SNIP and GraSP scores of a GAN.
+"""Scalar generative losses of the params, for SNIP and GraSP scores of a GAN, AE or VAE.
 
-Choice: the generator's loss through the current (fixed) discriminator for G, and the
+AE/VAE: the trainer's own loss on one real batch (reconstruction NLL + beta KL, the VAE's
+negative ELBO when beta = 1), one objective for the encoder and the decoder; BatchNorm
+in training mode.
+
+GAN: the generator's loss through the current (fixed) discriminator for G, and the
 discriminator's loss on a real batch and on G's samples for D; pruning both nets scores
 them jointly with L = L_G(theta_G; stop_grad theta_D) + L_D(theta_D; stop_grad G(z)),
 so each net's scores come from its own loss (the objective the trainer descends) and
@@ -55,5 +59,27 @@ def gan_objective(loss_name: str, state: Any, x_real: jax.Array, y: jax.Array,
       real_logits = _forward(state.d, d_params, x_real, y)
       total = total + loss.d_loss(real_logits, _forward(state.d, d_params, fake, y))
     return total
+
+  return loss_fn, {name: getattr(state, name).params for name in nets}
+
+
+def autoencoder_objective(loss: Callable[..., tuple[jax.Array, Any]], state: Any,
+                          x: jax.Array, y: jax.Array, key: jax.Array,
+                          nets: tuple[str, ...] = ("enc", "g"),
+                          ) -> tuple[Callable[[Params], jax.Array], Params]:
+  """(loss_fn, params): loss_fn maps {net: params} for `nets` (a subset of enc, g) to a scalar.
+
+  `loss(state, (enc_params, g_params), x, y, key) -> (value, aux)` is the trainer's loss
+  (`Autoencoder.loss`); `key` fixes the VAE's reparameterisation noise. Nets outside
+  `nets` keep the weights in `state`.
+  """
+  for name in nets:
+    if name not in ("enc", "g"):
+      raise ValueError(f"unknown pruning.scope net {name!r} for an AE/VAE; "
+                       "choose one of: enc, g")
+
+  def loss_fn(params: Params) -> jax.Array:
+    return loss(state, (params.get("enc", state.enc.params), params.get("g", state.g.params)),
+                x, y, key)[0]
 
   return loss_fn, {name: getattr(state, name).params for name in nets}

@@ -38,9 +38,11 @@ class AEState:
 
 
 class Autoencoder(NamedTuple):
-  """The trainer plus `reconstruct(state, x, y) -> images in [-1, 1]` (evaluation mode)."""
+  """The trainer plus `reconstruct(state, x, y) -> images in [-1, 1]` (evaluation mode) and
+  `loss(state, params, x, y, key) -> (loss, aux)`, the training loss of params (enc, g)."""
   trainer: Trainer
   reconstruct: Callable[[AEState, jax.Array, jax.Array], jax.Array]
+  loss: Callable[..., tuple[jax.Array, tuple]]
 
 
 def loss_config(likelihood: str, beta: float = 1.0, decoder_std: float = 0.1,
@@ -183,17 +185,19 @@ def autoencoder(config: ml_collections.ConfigDict, spec: DataSpec, *,
       metrics.update(kl=jnp.mean(kl), elbo=-jnp.mean(nll + kl))
     return metrics
 
+  def loss(state: AEState, params: tuple, x: jax.Array, y: jax.Array, key: jax.Array):
+    """The training loss (mean NLL + beta KL) of params (enc, g) on a batch, in training
+    mode; aux = (encoder stats, decoder stats, metrics). Also SNIP/GraSP's objective."""
+    out, kl, e_stats, g_stats = forward(state.enc, state.g, x, y, key, True, params)
+    metrics = summary(out, kl, x)
+    return metrics["loss"], (e_stats, g_stats, metrics)
+
   def train_step(state: AEState, batch: Batch) -> tuple[AEState, Metrics]:
     x, y = batch["x"][0], batch["y"][0]  # batches_per_step = 1
     key = jax.random.fold_in(state.key, state.step)
-
-    def loss_fn(params):
-      out, kl, e_stats, g_stats = forward(state.enc, state.g, x, y, key, True, params)
-      metrics = summary(out, kl, x)
-      return metrics["loss"], (e_stats, g_stats, metrics)
-
-    grads, (e_stats, g_stats, metrics) = jax.grad(loss_fn, has_aux=True)(
-        (state.enc.params, state.g.params))
+    grads, (e_stats, g_stats, metrics) = jax.grad(
+        lambda params: loss(state, params, x, y, key), has_aux=True)(
+            (state.enc.params, state.g.params))
     enc = state.enc.apply_gradients(grads=grads[0], batch_stats=e_stats)
     g = state.g.apply_gradients(grads=grads[1], batch_stats=g_stats)
     return state.replace(step=state.step + 1, enc=enc, g=g), metrics
@@ -234,7 +238,7 @@ def autoencoder(config: ml_collections.ConfigDict, spec: DataSpec, *,
 
   trainer = Trainer(init=init, train_step=train_step, sample=sample, noise=noise,
                     batches_per_step=1, eval_metrics=eval_metrics)
-  return Autoencoder(trainer=trainer, reconstruct=reconstruct)
+  return Autoencoder(trainer=trainer, reconstruct=reconstruct, loss=loss)
 
 
 @TRAINERS.register("vae")
