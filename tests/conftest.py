@@ -7,6 +7,11 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG_DIR = os.path.join(REPO, "configs")
+# 8 fake CPU devices for the multi-device tests. XLA aborts a collective whose 8 device
+# threads do not all arrive within 40 s; with 8 devices on 2 shared cores (and another
+# pytest worker) that happened in CI, so the tests allow 10 minutes.
+EIGHT_DEVICE_XLA_FLAGS = ("--xla_force_host_platform_device_count=8 "
+                          "--xla_cpu_collective_call_terminate_timeout_seconds=600")
 
 
 def load_config(name: str):

@@ -5,7 +5,7 @@ import subprocess
 import sys
 import textwrap
 
-from tests.conftest import REPO
+from tests.conftest import EIGHT_DEVICE_XLA_FLAGS, REPO
 
 _SCRIPT = textwrap.dedent("""
     import sys, tempfile
@@ -36,8 +36,7 @@ _SCRIPT = textwrap.dedent("""
 
 
 def test_sharded_run_matches_single_device_run():
-  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8",
-             PYTHONPATH=REPO)
+  env = dict(os.environ, XLA_FLAGS=EIGHT_DEVICE_XLA_FLAGS, PYTHONPATH=REPO)
   result = subprocess.run([sys.executable, "-c", _SCRIPT], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=600)
   assert result.returncode == 0, result.stderr[-3000:]

@@ -18,7 +18,7 @@ from jaxgen.sweeps.grid import set_field
 from jaxgen.sweeps.report import EVAL_SAMPLES, EVAL_SEED
 from jaxgen.trainers import build_trainer
 from jaxgen.writers import read_metrics
-from tests.conftest import REPO, tiny_ring8
+from tests.conftest import EIGHT_DEVICE_XLA_FLAGS, REPO, tiny_ring8
 
 STEPS = 20
 
@@ -226,8 +226,7 @@ _SHARDED = textwrap.dedent("""
 
 
 def test_sweep_sharded_over_8_devices_equals_unsharded_sweep():
-  env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8",
-             PYTHONPATH=REPO)
+  env = dict(os.environ, XLA_FLAGS=EIGHT_DEVICE_XLA_FLAGS, PYTHONPATH=REPO)
   result = subprocess.run([sys.executable, "-c", _SHARDED], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=600)
   assert result.returncode == 0, result.stderr[-3000:]
