@@ -2,6 +2,8 @@
 
 import importlib.util
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -12,6 +14,13 @@ CONFIG_DIR = os.path.join(REPO, "configs")
 # pytest worker) that happened in CI, so the tests allow 10 minutes.
 EIGHT_DEVICE_XLA_FLAGS = ("--xla_force_host_platform_device_count=8 "
                           "--xla_cpu_collective_call_terminate_timeout_seconds=600")
+
+
+def run_on_eight_devices(script: str) -> subprocess.CompletedProcess:
+  """Runs a Python `script` in a fresh process that sees 8 fake CPU devices."""
+  env = dict(os.environ, XLA_FLAGS=EIGHT_DEVICE_XLA_FLAGS, PYTHONPATH=REPO)
+  return subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env,
+                        capture_output=True, text=True, timeout=600)
 
 
 def load_config(name: str):

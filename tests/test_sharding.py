@@ -1,11 +1,8 @@
 """Data parallelism: the run sharded over 8 fake CPU devices equals the 1-device run."""
 
-import os
-import subprocess
-import sys
 import textwrap
 
-from tests.conftest import EIGHT_DEVICE_XLA_FLAGS, REPO
+from tests.conftest import run_on_eight_devices
 
 _SCRIPT = textwrap.dedent("""
     import sys, tempfile
@@ -36,8 +33,6 @@ _SCRIPT = textwrap.dedent("""
 
 
 def test_sharded_run_matches_single_device_run():
-  env = dict(os.environ, XLA_FLAGS=EIGHT_DEVICE_XLA_FLAGS, PYTHONPATH=REPO)
-  result = subprocess.run([sys.executable, "-c", _SCRIPT], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=600)
+  result = run_on_eight_devices(_SCRIPT)
   assert result.returncode == 0, result.stderr[-3000:]
   assert "OK" in result.stdout

@@ -18,7 +18,7 @@ from jaxgen.sweeps.grid import set_field
 from jaxgen.sweeps.report import EVAL_SAMPLES, EVAL_SEED
 from jaxgen.trainers import build_trainer
 from jaxgen.writers import read_metrics
-from tests.conftest import EIGHT_DEVICE_XLA_FLAGS, REPO, tiny_ring8
+from tests.conftest import REPO, run_on_eight_devices, tiny_ring8
 
 STEPS = 20
 
@@ -226,9 +226,7 @@ _SHARDED = textwrap.dedent("""
 
 
 def test_sweep_sharded_over_8_devices_equals_unsharded_sweep():
-  env = dict(os.environ, XLA_FLAGS=EIGHT_DEVICE_XLA_FLAGS, PYTHONPATH=REPO)
-  result = subprocess.run([sys.executable, "-c", _SHARDED], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=600)
+  result = run_on_eight_devices(_SHARDED)
   assert result.returncode == 0, result.stderr[-3000:]
   assert "OK" in result.stdout
 
