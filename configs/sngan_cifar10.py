@@ -5,6 +5,11 @@ betas (0, 0.9), batch 64, 50k G steps with linear decay. Needs prepared TFDS dat
 an accelerator:
 
     python -m jaxgen.main --config configs/sngan_cifar10.py --config.dataset.data_dir=DIR
+
+Last measured (experiments/zoo/results.md, `python experiments/zoo/train_zoo.py`):
+300 generator steps (width 32, on Fashion-MNIST) in 14.1 min on 2 shared CPU cores;
+on 2000 samples, FID-fashion_mnist 17.9, KID 0.648, IS 1.73, precision 0.852, recall
+0.0165 (jaxgen's fashion_mnist classifier features, not Inception).
 """
 
 from jaxgen.config_base import base_config, optimizer

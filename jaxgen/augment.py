@@ -13,6 +13,7 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 
+from jaxgen.errors import ConfigError
 from jaxgen.registry import Registry
 
 Array = jax.Array
@@ -80,7 +81,7 @@ def diff_augment(policy: str | tuple[str, ...], key: Array, x: Array) -> Array:
   """Applies the policy's augmentations in order; the identity for an empty policy."""
   names = parse_policy(policy) if isinstance(policy, str) else policy
   if names and x.ndim != 4:
-    raise ValueError(f"train.diffaug needs image batches [B, H, W, C]; got shape {x.shape}")
+    raise ConfigError(f"train.diffaug needs image batches [B, H, W, C]; got shape {x.shape}")
   for name, k in zip(names, jax.random.split(key, max(len(names), 1))):
     x = AUGMENTS.get(name)(k, x)
   return x

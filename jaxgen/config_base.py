@@ -1,8 +1,26 @@
-"""The base config every file in `configs/` starts from: every field, with its meaning."""
+"""The base config every file in `configs/` starts from: every field, with its meaning.
+
+Range and choice rules sit next to each block (`rules(...)`, checked with the types of
+these defaults by jaxgen/config_check.py before anything is built).
+"""
 
 from __future__ import annotations
 
+import copy
+import inspect
+from typing import Any, Callable
+
 import ml_collections
+
+from jaxgen import config_rules as r
+
+# Dotted field path (fnmatch pattern) -> config_rules.Rule; filled by rules() below.
+RULES: dict[str, r.Rule] = {}
+
+
+def rules(block: str, **fields: r.Rule) -> None:
+  """Declares the allowed values of `<block>.<field>` (block may be a pattern: 'optim.*')."""
+  RULES.update({f"{block}.{name}" if block else name: rule for name, rule in fields.items()})
 
 
 def optimizer(lr: float = 2e-4, b1: float = 0.5, b2: float = 0.999,
@@ -15,8 +33,22 @@ def optimizer(lr: float = 2e-4, b1: float = 0.5, b2: float = 0.999,
       schedule="constant",  # constant | linear (decay to 0) | cosine
       warmup_steps=0,       # for the cosine schedule
       grad_clip=0.0,        # global-norm clipping; 0 = off
+      bn_l1=0.0,            # L1 strength on BatchNorm scales (network slimming); 0 = off
       masked=False,         # keep pruned weights at 0 (jaxgen/pruning: mask in opt state)
+      eps=1e-8,             # adam | adamw | rmsprop: epsilon
+      weight_decay=1e-4,    # adamw: decoupled weight decay
+      decay=0.99,           # rmsprop: decay of the squared-gradient average
+      momentum=0.0,         # sgd: momentum; 0 = plain SGD
   ))
+
+
+rules("optim.*", name=r.registered("jaxgen.optim:OPTIMIZERS"),
+      schedule=r.registered("jaxgen.optim:SCHEDULES"), lr=r.non_negative(),
+      b1=r.in_range(0.0, 1.0, open_high=True), b2=r.in_range(0.0, 1.0, open_high=True),
+      warmup_steps=r.non_negative(), grad_clip=r.non_negative(), bn_l1=r.non_negative(),
+      eps=r.positive(), weight_decay=r.non_negative(),
+      decay=r.in_range(0.0, 1.0, open_high=True),
+      momentum=r.in_range(0.0, 1.0, open_high=True))
 
 
 def pruning(rounds: int = 5, scope: str = "both",
@@ -51,6 +83,15 @@ def pruning(rounds: int = 5, scope: str = "both",
   ))
 
 
+rules("pruning", rounds=r.non_negative(), fraction=r.in_range(0.0, 1.0, open_low=True,
+                                                                open_high=True),
+      scope=r.one_of("g", "d", "enc", "both"),
+      method=r.registered("jaxgen.pruning.imp:METHODS"),
+      prunable=r.registered("jaxgen.pruning.masks:PRUNABLE"), rewind_step=r.non_negative(),
+      saliency_batch=r.positive(), quality=r.registered("jaxgen.pruning.imp:QUALITIES"),
+      pixel_samples=r.at_least(2))
+
+
 def early_bird(ratio: float = 0.5, every: int = 50) -> ml_collections.ConfigDict:
   """The early-bird channel-ticket block `config.early_bird` (jaxgen/pruning/early_bird_run.py).
 
@@ -59,6 +100,8 @@ def early_bird(ratio: float = 0.5, every: int = 50) -> ml_collections.ConfigDict
   return ml_collections.ConfigDict(dict(
       ratio=ratio,           # share of the BatchNorm channels of G, and of D, pruned
       every=every,           # steps between channel masks; a multiple of train.steps_per_call
+      l1=1e-4,               # network slimming's L1 on BatchNorm scales during the search
+                             # (You et al.'s s = 1e-4): optim.<net>.bn_l1; 0 = no penalty
       lookback=5,            # found when the mask is within `threshold` of the last 5 ...
       threshold=0.1,         # ... in normalised Hamming distance (You et al. 2020)
       max_search_steps=0,    # stop the search here if no ticket was found; 0 = train.num_steps
@@ -72,6 +115,201 @@ def early_bird(ratio: float = 0.5, every: int = 50) -> ml_collections.ConfigDict
   ))
 
 
+rules("early_bird", ratio=r.in_range(0.0, 1.0, open_low=True, open_high=True),
+      every=r.positive(), lookback=r.at_least(1), threshold=r.non_negative(),
+      max_search_steps=r.non_negative(),
+      init=r.registered("jaxgen.pruning.early_bird_run:INITS"),
+      budget=r.registered("jaxgen.pruning.early_bird_run:BUDGETS"),
+      quality=r.registered("jaxgen.pruning.imp:QUALITIES"),
+      pixel_samples=r.at_least(2))
+
+
+def nwgan(num_components: int = 9) -> ml_collections.ConfigDict:
+  """The `config.nwgan` block (trainer 'nwgan', jaxgen/trainers/nwgan.py); the mixture
+  proportions' optimizer is `config.optim.pi` (paper: RMSprop 1e-2)."""
+  return ml_collections.ConfigDict(dict(
+      num_components=num_components,  # K component generators (one vmapped module)
+      learn_proportions=True,         # learn pi = softmax(logits); False = fixed uniform
+      latent_std=1.0,                 # z ~ N(0, latent_std^2) (the NW paper's 2-D runs: 0.1)
+  ))
+
+
+rules("nwgan", num_components=r.positive(), latent_std=r.positive())
+
+
+def entropic(lam: float = 5.0) -> ml_collections.ConfigDict:
+  """The `config.entropic` block (trainer 'entropic_gan', jaxgen/trainers/entropic_gan.py)."""
+  return ml_collections.ConfigDict(dict(
+      lam=lam,                 # entropic regulariser lambda (paper: 5 on [0, 1] pixels)
+      lam_start=0.0,           # lambda at step 0, raised linearly to `lam` over warmup_steps;
+                               # 0 = start at lam (no warm-up)
+      warmup_steps=0,          # generator steps of the lambda warm-up
+      cost="l1",               # ground cost between examples: l1 | l2 (squared Euclidean)
+      cost_scale="pixels01",   # pixels01 = on [0, 1] pixels as the paper (images in
+                               # [-1, 1] are mapped first); none = on the raw values
+      likelihood_latents=640,  # latent draws per example of the likelihood surrogate
+  ))
+
+
+rules("entropic", lam=r.positive(), lam_start=r.non_negative(),
+      warmup_steps=r.non_negative(), cost=r.one_of("l1", "l2"),
+      cost_scale=r.one_of("pixels01", "none"), likelihood_latents=r.positive())
+
+
+def classifier(name: str = "cnn") -> ml_collections.ConfigDict:
+  """The `config.classifier` block of trainer 'classifier' (jaxgen/trainers/classifier.py):
+  the network (jaxgen/models/classifiers.py), augmentation and weight decay."""
+  return ml_collections.ConfigDict(dict(
+      name=name,          # cnn | wrn | mlp (2-D points)
+      width=32,           # cnn: channels of the first conv (doubling per layer); mlp: units
+      depth=2,            # cnn: conv layers; wrn: 6n + 4 (28, 32; 10 on CPU); mlp: layers
+      widen=1,            # wrn: width factor k (the papers: 10)
+      conv_impl="auto",   # auto | xla | matmul  (jaxgen/nn)
+      augment="",         # comma list: crop (reflect-pad 4, random crop), flip (horizontal)
+      weight_decay=0.0,   # L2 penalty (wd / 2) |w|^2 on the kernels (PyTorch SGD's; 5e-4)
+  ))
+
+
+rules("classifier", name=r.registered("jaxgen.models.classifiers:CLASSIFIERS"),
+      width=r.positive(), depth=r.positive(), widen=r.positive(),
+      conv_impl=r.registered("jaxgen.nn.conv:IMPLS"),
+      augment=r.comma_list(r.one_of("crop", "flip")), weight_decay=r.non_negative())
+
+
+def attack(eps: float = 0.2, steps: int = 10, norm: str = "linf") -> ml_collections.ConfigDict:
+  """The `config.attack` block (jaxgen/attacks): the PGD of adversarial training and of the
+  robust evaluation. Radii and steps are on jaxgen's [-1, 1] scale: 2x the [0, 1] values."""
+  return ml_collections.ConfigDict(dict(
+      name="pgd",             # training attack: pgd | fgsm
+      norm=norm,              # linf | l2
+      eps=eps,                # radius (0.2 = 0.1 on [0, 1]; CIFAR-10's 8/255 is 16/255 here)
+      steps=steps,            # PGD iterations in training (IAAT / Madry: 10 / 7)
+      min_step_size=4 / 255,  # training step = max(2 eps_i / steps, min_step_size) (IAAT's
+                              # rule; 2/255 on [0, 1])
+      restarts=1,             # random starts of the training attack (worst kept)
+      eval_steps=(20, 100),   # PGD-k of the robust evaluation (step 2.5 eps / k, random start)
+      eval_restarts=1,        # random starts of each evaluation attack (worst case kept)
+  ))
+
+
+rules("attack", name=r.registered("jaxgen.attacks:ATTACKS"),
+      norm=r.registered("jaxgen.attacks:NORMS"), eps=r.non_negative(), steps=r.positive(),
+      min_step_size=r.non_negative(), restarts=r.positive(),
+      eval_steps=r.positive_ints(), eval_restarts=r.positive())
+
+
+def adv(method: str = "none") -> ml_collections.ConfigDict:
+  """The `config.adv` block: which eps each training example is attacked at (IAAT:
+  Balaji et al. 2019, jaxgen/trainers/classifier.py); radii on the [-1, 1] scale."""
+  return ml_collections.ConfigDict(dict(
+      method=method,          # none (clean training) | pgd (Madry: attack.eps for all) |
+                              # iaat (per-example eps kept in the train state)
+      warmup_epochs=10,       # iaat: epochs at attack.eps (0 where wrong clean); paper 10
+      gamma=3.8 / 255,        # iaat: increment tried per visit (paper 1.9/255 on [0, 1])
+      beta=0.1,               # iaat: eps <- beta * new + (1 - beta) * old (paper 0.1)
+  ))
+
+
+rules("adv", method=r.one_of("none", "pgd", "iaat"), warmup_epochs=r.non_negative(),
+      gamma=r.non_negative(), beta=r.in_range(0.0, 1.0))
+
+
+def classifier_config(dataset: str, image_size: int = 0,
+                      method: str = "none") -> ml_collections.ConfigDict:
+  """A classifier run (trainer 'classifier'): the small CNN, Adam 1e-3, cross-entropy;
+  `method` = adv.method (none | pgd | iaat); robust accuracy from eval_metrics."""
+  config = base_config()
+  config.trainer = "classifier"
+  config.dataset.name = dataset
+  config.dataset.image_size = image_size
+  config.classifier = classifier()
+  config.attack = attack()
+  config.adv = adv(method)
+  config.optim = ml_collections.ConfigDict(dict(c=optimizer(lr=1e-3, b1=0.9)))
+  config.train.batch_size = 128
+  config.eval.feature_net = "none"       # no generator: only the held-out metrics
+  config.eval.best_metric = "accuracy"
+  return config
+
+
+def flow(model: str = "glow") -> ml_collections.ConfigDict:
+  """The `config.flow` block of trainer 'flow' (jaxgen/trainers/flow.py): the flow
+  (jaxgen/models/flows), its data handling and adversarial training; radii on [-1, 1]."""
+  return ml_collections.ConfigDict(dict(
+      model=model,           # glow | realnvp (multi-scale images) | flow2d (2-D points)
+      levels=2,              # glow / realnvp: scales; each halves H and W (a factor-out
+                             # between scales); sides must divide by 2^levels (realnvp 2^(L-1))
+      steps=4,               # glow: K steps per level; flow2d: coupling layers
+      width=64,              # hidden channels (images) / units (flow2d) of coupling networks
+      depth=2,               # flow2d: hidden layers of each coupling MLP
+      lu=True,               # glow: LU-decomposed 1x1 convolutions; False = plain W
+      additive=False,        # glow: additive (NICE) couplings instead of affine
+      conv_impl="auto",      # auto | xla | matmul  (jaxgen/nn; xla for forward-mode autodiff)
+      num_bins=256,          # levels of the discrete data: 256 = 8-bit, 17 = digits (0..16)
+      dequantize="uniform",  # uniform (noise of one bin) | none (continuous 2-D data)
+      preprocess="none",     # none | logit (Real NVP's logit(alpha + (1 - 2 alpha) x))
+      logit_alpha=0.05,      # alpha of the logit pre-processing
+      temperature=1.0,       # std of the latents of sample grids and evaluation (Glow: 0.7)
+      adversarial="",        # '' (maximum likelihood) | pgd (NLL of PGD inputs) | hybrid
+                             # ((1 - adv_weight) clean NLL + adv_weight adversarial NLL)
+      adv_eps=0.05,          # PGD radius of adversarial training
+      adv_norm="linf",       # linf | l2
+      adv_steps=5,           # PGD steps (step size 2.5 eps / steps, random start)
+      adv_weight=0.5,        # hybrid: weight of the adversarial NLL
+  ))
+
+
+rules("flow", model=r.registered("jaxgen.models.flows:FLOWS"), levels=r.positive(),
+      steps=r.positive(), width=r.positive(), depth=r.positive(),
+      conv_impl=r.registered("jaxgen.nn.conv:IMPLS"), num_bins=r.at_least(2),
+      dequantize=r.one_of("uniform", "none"), preprocess=r.one_of("none", "logit"),
+      logit_alpha=r.in_range(0.0, 0.5, open_high=True), temperature=r.non_negative(),
+      adversarial=r.one_of("", "pgd", "hybrid"), adv_eps=r.non_negative(),
+      adv_norm=r.registered("jaxgen.attacks:NORMS"), adv_steps=r.positive(),
+      adv_weight=r.in_range(0.0, 1.0))
+
+
+def flow_config(model: str, dataset: str, image_size: int = 0) -> ml_collections.ConfigDict:
+  """A flow run (trainer 'flow'): `model` on `dataset`, Adam 1e-3 (0.9, 0.999), batch 64,
+  held-out bits/dim as the evaluation (no feature net); point data are not dequantised."""
+  config = base_config()
+  config.trainer = "flow"
+  config.dataset.name = dataset
+  config.dataset.image_size = image_size
+  config.flow = flow(model)
+  if model == "flow2d":
+    config.flow.dequantize = "none"
+    config.flow.steps = 8
+  config.optim = ml_collections.ConfigDict(dict(flow=optimizer(lr=1e-3, b1=0.9)))
+  config.eval.feature_net = "none"
+  config.eval.best_metric = "bpd"
+  return config
+
+
+def invgan(gan_workdir: str = "runs/default") -> ml_collections.ConfigDict:
+  """The `config.invgan` block (trainer 'invgan', jaxgen/trainers/invgan.py): the paper's
+  encoder losses and test-time inversion (Lin, Balaji, Samangouei, Chellappa)."""
+  return ml_collections.ConfigDict(dict(
+      gan_workdir=gan_workdir,  # jaxgen GAN run whose latest G is inverted (frozen)
+      recon_weight=100.0,       # weight of mean(relu(L1(G(E(x_g)), x_g) - margin))
+      margin=0.02,              # per-example L1 margin on the [-1, 1] scale (paper 0.02)
+      latent_weight=1.0,        # weight of MSE(E(G(z)), z)
+      adv_weight=1.0,           # weight of the NS adversarial term of D(G(E(x_g)))
+      invert_steps=200,         # test-time latent optimisation steps (paper 200)
+      invert_lr=0.01,           # its momentum-SGD lr from z0 = E(x), x0.1 after 80%
+      invert_momentum=0.7,      # its momentum (paper 0.7)
+      defense_restarts=10,      # Defense-GAN baseline: random z0 per example (paper 10)
+      defense_lr=10.0,          # Defense-GAN's lr (paper 10; same schedule and momentum)
+  ))
+
+
+rules("invgan", recon_weight=r.non_negative(), margin=r.non_negative(),
+      latent_weight=r.non_negative(), adv_weight=r.non_negative(),
+      invert_steps=r.positive(), invert_lr=r.positive(),
+      invert_momentum=r.in_range(0.0, 1.0, open_high=True), defense_restarts=r.positive(),
+      defense_lr=r.positive())
+
+
 def evaluation(every: int = 0, num_samples: int = 2000) -> ml_collections.ConfigDict:
   """The `config.eval` block: sample-quality metrics during training and in jaxgen.evaluate."""
   return ml_collections.ConfigDict(dict(
@@ -80,10 +318,15 @@ def evaluation(every: int = 0, num_samples: int = 2000) -> ml_collections.Config
       batch_size=250,           # generation / feature-extraction batch
       feature_net="auto",       # auto | inception | classifier | none; auto = none for points,
                                 # inception if inception_weights is set, else classifier
-      inception_weights="",     # FID Inception .npz from python -m jaxgen.metrics.convert_inception
+      inception_weights="",     # FID Inception .npz from python -m jaxgen.metrics.convert_inception;
+                                # '' = $JAXGEN_CACHE/inception/fid_inception_tf.npz (make inception)
+      resize="tf_bilinear",     # Inception input resize to 299: tf_bilinear (TTUR/StyleGAN2-ADA)
+                                # | pil_bicubic (clean-fid) | torch_bilinear (pytorch-fid)
       feature_net_dir="",       # trained classifier; '' = $JAXGEN_CACHE (~/.cache/jaxgen)/
                                 # feature_nets/<dataset>_<H>x<W>, trained there if absent
       truncation=0.0,           # > 0: latents from N(0, I) truncated to [-t, t] (BigGAN's trick)
+      heldout_split="test",     # split of the trainer's held-out metrics (a VAE's -ELBO), all
+                                # of its examples; 'train' = the training data (recorded)
       kid_subsets=100,          # KID subsets (of up to 1000 samples each)
       best_metric="",           # metric that picks best/ ('' = fid[_<dataset>]; modes_covered
                                 # for 2-D mixtures); any evaluated name, e.g. kid_digits
@@ -92,17 +335,53 @@ def evaluation(every: int = 0, num_samples: int = 2000) -> ml_collections.Config
   ))
 
 
+rules("eval", every=r.non_negative(), num_samples=r.at_least(2), batch_size=r.at_least(1),
+      feature_net=r.registered("jaxgen.metrics.feature_nets:FEATURE_NETS"),
+      resize=r.one_of("tf_bilinear", "pil_bicubic", "torch_bilinear"),
+      truncation=r.non_negative("0 = off"), kid_subsets=r.at_least(1),
+      best_mode=r.registered("jaxgen.evaluate:BEST_MODES"))
+
+
 def base_config() -> ml_collections.ConfigDict:
   """DCGAN on the embedded 16x16 digits; other configs override fields of this."""
   config = ml_collections.ConfigDict()
   config.seed = 0                  # one seed fixes init, data order and noise
   config.trainer = "gan"           # training algorithm (jaxgen/trainers)
+  config.experiment = ""           # '' = one training run | lottery (jaxgen/pruning/imp.py)
+                                   # | early_bird (jaxgen/pruning/early_bird_run.py)
 
   config.dataset = ml_collections.ConfigDict(dict(
       name="digits",     # digits | mnist | fashion_mnist | ring8 | grid25 | mixture | tfds:<name>
       data_dir="",       # '' = the source's default location
       split="train",
       image_size=16,     # resize images to this square side; 0 = native size
+      # 2-D point datasets (jaxgen/data/mixtures.py):
+      radius=2.0,        # ring8: radius of the ring of means
+      spacing=2.0,       # grid25: distance between neighbouring means
+      std=0.0,           # ring8 | grid25: std of each Gaussian; 0 = the dataset's own
+                         # (ring8 0.02, grid25 0.05)
+      means=(),          # mixture: the means, a list of [x, y]
+      stds=0.05,         # mixture: one std for all components, or one per component
+      weights=(),        # mixture | class_mixture: mixing weights; () = uniform
+      # name='class_mixture' (jaxgen/data/class_mixture.py) also reads `source`
+      # (fashion_mnist | mnist), `classes` ('1,7,8') and `weights` (one per class).
+      # tfds:<name> datasets (jaxgen/data/tfds_source.py):
+      image_key="image",       # feature holding the images
+      label_key="label",       # feature holding the labels; '' = unlabelled
+      center_crop=False,       # crop to a centred square before resizing
+      in_memory=True,          # decode the split once into memory; False = stream it
+      shuffle_buffer=10_000,   # streaming shuffle buffer (in_memory=False)
+      # name='domain_adaptation' (jaxgen/data/domains.py; domains listed there):
+      source="",               # labelled source domain(s), comma-separated, e.g. syn_digits
+      target="",               # unlabelled target domain, e.g. digits
+      domain_seed=0,           # seed of the domain recipes (photo crops, colours, splits)
+      val_fraction=0.2,        # share of each source's train split held out for model
+                               # selection (split='test' yields it with the target's test)
+      max_examples=0,          # cap on examples per domain after the label shift; 0 = all
+      label_shift="",          # '' | nw3 | nw5 | nw10 (the NW paper's settings) | custom
+      classes="",              # custom: kept classes, e.g. '1,4,8'
+      source_fractions="",     # custom: share of each class kept in the source, '1,.5,.1'
+      target_fractions="",     # custom: same for the target
   ))
 
   config.model = ml_collections.ConfigDict(dict(
@@ -118,6 +397,13 @@ def base_config() -> ml_collections.ConfigDict:
       d_channels=(),      # dcgan: D's body conv channels, input side first; () = from width
       hidden_sizes=(),    # mlp: hidden widths from the input side of D / the encoder (G
                           # mirrors them), e.g. (128, 64, 12); () = depth x width
+      depth=3,            # mlp: hidden layers of G (and of D and the encoder)
+      d_width=0,          # mlp | resnet | biggan: D's width; 0 = width
+      d_depth=0,          # mlp: D's hidden layers; 0 = depth
+      e_norm="",          # the encoder's normalisation (AE/VAE); '' = d_norm
+      embed_dim=128,      # biggan: size of the shared class embedding
+      output_activation="auto",  # G's output: tanh | none (logits); auto = tanh for
+                                 # images, none for points and a Bernoulli VAE's decoder
   ))
 
   config.loss = ml_collections.ConfigDict(dict(
@@ -146,9 +432,122 @@ def base_config() -> ml_collections.ConfigDict:
       keep_checkpoints=3,     # most recent checkpoints kept
       async_checkpoints=True,
       num_devices=0,          # devices in the data-parallel mesh; 0 = all
+      compute_dtype="float32",  # float32 | bfloat16: activations and matmuls (dcgan
+                                # only); params, optimizer state, losses and BatchNorm
+                                # statistics stay float32
       progress_bar=True,
+      num_grid_samples=-1,    # samples in each sample grid; -1 = 64 images / 2000 points;
+                              # 0 = no sample grids
   ))
   config.eval = evaluation()
+  return config
+
+
+rules("", seed=r.non_negative(), experiment=r.one_of("", "lottery", "early_bird"),
+      trainer=r.registered("jaxgen.trainers:TRAINERS"))
+rules("dataset", name=r.registered("jaxgen.data:DATASETS", prefixes=("tfds:",)),
+      image_size=r.non_negative(), radius=r.positive(), spacing=r.positive(),
+      std=r.non_negative(), shuffle_buffer=r.positive(), domain_seed=r.non_negative(),
+      val_fraction=r.in_range(0.0, 1.0, open_low=True, open_high=True),
+      max_examples=r.non_negative(),
+      label_shift=r.one_of("", "nw3", "nw5", "nw10", "custom"))
+rules("model", name=r.registered("jaxgen.models:MODELS"), latent_dim=r.positive(),
+      width=r.positive(), g_norm=r.registered("jaxgen.models.layers:NORMS"),
+      d_norm=r.registered("jaxgen.models.layers:NORMS"),
+      e_norm=r.registered("jaxgen.models.layers:NORMS", ""),
+      conv_impl=r.registered("jaxgen.nn.conv:IMPLS"),
+      cond=r.registered("jaxgen.models.conditioning:CONDS"), attention_res=r.non_negative(),
+      g_channels=r.positive_ints(), d_channels=r.positive_ints(),
+      hidden_sizes=r.positive_ints(), depth=r.positive(), d_width=r.non_negative(),
+      d_depth=r.non_negative(), embed_dim=r.positive(),
+      output_activation=r.one_of("auto", "tanh", "none"))
+rules("loss", name=r.registered("jaxgen.losses:LOSSES"),
+      penalty=r.comma_list(r.registered("jaxgen.losses:PENALTIES", "auto")),
+      clip_d_weights=r.non_negative(), cls_weight=r.non_negative(),
+      g_ortho_weight=r.non_negative())
+rules("train", batch_size=r.positive(), num_steps=r.positive(), n_critic=r.positive(),
+      compute_dtype=r.one_of("float32", "bfloat16"),
+      diffaug=r.comma_list(r.registered("jaxgen.augment:AUGMENTS")),
+      ema_decay=r.in_range(0.0, 1.0, open_high=True), ema_start=r.non_negative(),
+      steps_per_call=r.positive(), log_every=r.non_negative(),
+      sample_every=r.non_negative(), checkpoint_every=r.non_negative(),
+      keep_checkpoints=r.positive(), num_devices=r.non_negative(),
+      num_grid_samples=r.at_least(-1))
+
+
+def autoencoder_loss(likelihood: str = "auto", beta: float = 1.0, decoder_std: float = 0.1,
+                     num_bins: int = 256) -> ml_collections.ConfigDict:
+  """The `config.loss` block of an AE or VAE (jaxgen/trainers/autoencoder.py)."""
+  return ml_collections.ConfigDict(dict(
+      likelihood=likelihood,    # vae: bernoulli | gaussian; ae: also mse; auto = the AE's
+                                # mse, the VAE's bernoulli
+      beta=beta,                # KL weight: 1 = VAE, > 1 = beta-VAE (ignored by the AE)
+      decoder_std=decoder_std,  # gaussian: fixed std of p(x|z) on the [-1, 1] data scale
+      num_bins=num_bins,        # gaussian: pixel levels, for bits/dim (256 = 8-bit data)
+  ))
+
+
+rules("loss", likelihood=r.one_of("auto", "mse", "bernoulli", "gaussian"),
+      beta=r.non_negative(), decoder_std=r.positive(), num_bins=r.at_least(2))
+
+
+def da() -> ml_collections.ConfigDict:
+  """The `config.da` block of the domain-adaptation trainers (jaxgen/trainers/da_erm.py,
+  dann.py, gta.py, nw_adapt.py): networks (jaxgen/models/domain_nets.py) and loss weights."""
+  return ml_collections.ConfigDict(dict(
+      width=32,                 # F: channels of the first 5x5 conv (the second has 1.5x)
+      feature_dim=128,          # F: size of the feature vector
+      classifier_hidden=(100,),  # C: hidden widths
+      critic_hidden=(256, 100),  # DANN / W / NW domain critic on features: hidden widths
+      dann_weight=1.0,          # DANN: weight of the reversed domain loss (lambda)
+      dann_schedule="ganin",    # ganin = lambda * (2 / (1 + exp(-10 p)) - 1), p = step /
+                                # num_steps (Ganin & Lempitsky 2015) | constant
+      gta_adv_weight=0.1,       # GTA: weight of D's class loss on G(F(x_s)) in F's loss
+      gta_alpha=0.3,            # GTA: extra factor of F's target adversarial term
+      gta_latent_dim=64,        # GTA: size of G's noise z (paper 512)
+      gta_g_width=32,           # GTA: G's channels at the largest map
+      gta_d_width=32,           # GTA: D's channels of the first conv
+      w_weight=1.0,             # W / NW alignment: weight gamma of the critic term in F's loss
+      align_every=10,           # W / NW: F gets the alignment term every k-th step (paper 10)
+      critic_clip=0.01,         # W / NW: critic weight clipping bound (WGAN)
+      conv_impl="auto",         # conv lowering of F, G, D: auto (matmul on CPU) | matmul | xla
+  ))
+
+
+rules("da", width=r.positive(), feature_dim=r.positive(),
+      classifier_hidden=r.positive_ints(), critic_hidden=r.positive_ints(),
+      dann_weight=r.non_negative(), dann_schedule=r.one_of("ganin", "constant"),
+      gta_adv_weight=r.non_negative(), gta_alpha=r.non_negative(),
+      gta_latent_dim=r.positive(), gta_g_width=r.positive(), gta_d_width=r.positive(),
+      w_weight=r.non_negative(), align_every=r.positive(), critic_clip=r.positive(),
+      conv_impl=r.registered("jaxgen.nn.conv:IMPLS"))
+
+
+def domain_adaptation_config(trainer: str, source: str, target: str, *, num_steps: int = 2000,
+                             image_size: int = 28) -> ml_collections.ConfigDict:
+  """A domain-adaptation run on CPU: `trainer` (da_source_only | da_oracle | dann | gta |
+  w_align | nw_adapt) from `source` to `target` (jaxgen/data/domains.py).
+
+  Adam 2e-4 (0.5, 0.999) for every net (GTA's configs use its paper's 5e-4, b1 0.8);
+  source-validation and target accuracy every num_steps / 10 steps; best/ keeps the state
+  with the best source-validation accuracy (DomainBed's training-domain selection).
+  """
+  config = base_config()
+  config.trainer = trainer
+  config.dataset.name = "domain_adaptation"
+  config.dataset.source = source
+  config.dataset.target = target
+  config.dataset.image_size = image_size
+  config.da = da()
+  config.optim = ml_collections.ConfigDict(
+      {net: optimizer(lr=2e-4) for net in ("f", "c", "d", "g", "pi")})
+  config.optim.pi.lr = 5e-4  # NW paper's lrPi
+  cpu_schedule(config, num_steps, sample_every=num_steps)
+  config.train.log_every = num_steps // 10
+  config.eval = evaluation(every=num_steps // 10, num_samples=2000)
+  config.eval.feature_net = "none"
+  config.eval.best_metric = "src_val_acc"
+  config.eval.best_mode = "max"
   return config
 
 
@@ -267,3 +666,75 @@ def early_bird_experiment(config: ml_collections.ConfigDict, *, num_steps: int,
   config.early_bird = early_bird(ratio=ratio, every=every)
   config.early_bird.baseline = baseline
   return config
+
+
+# Optional top-level blocks whose defaults come from a function of another name; a block
+# `config.<name>` is otherwise completed from the zero-argument function `<name>()` here.
+BLOCKS: dict[str, Callable[[], ml_collections.ConfigDict]] = {"eval": evaluation}
+# Blocks a trainer replaces: trainer name -> {block: defaults function}.
+TRAINER_BLOCKS: dict[str, dict[str, Callable[[], ml_collections.ConfigDict]]] = {
+    "ae": {"loss": autoencoder_loss}, "vae": {"loss": autoencoder_loss}}
+
+
+def _block_defaults(name: str) -> ml_collections.ConfigDict | None:
+  fn = BLOCKS.get(name) or globals().get(name)
+  if not callable(fn):
+    return None
+  required = [p for p in inspect.signature(fn).parameters.values()
+              if p.default is inspect.Parameter.empty]
+  if required:
+    return None
+  block = fn()
+  return block if isinstance(block, ml_collections.ConfigDict) else None
+
+
+def defaults_for(config: Any) -> ml_collections.ConfigDict:
+  """The defaults of every block `config` has: base_config(), its trainer's blocks, the
+  optional blocks (pruning, early_bird, ...) and one optimizer() per net in config.optim."""
+  defaults = base_config()
+  for block, fn in TRAINER_BLOCKS.get(config.get("trainer", defaults.trainer), {}).items():
+    defaults[block] = fn()
+  for name, value in config.items():
+    if name not in defaults and isinstance(value, (ml_collections.ConfigDict, dict)):
+      block = _block_defaults(name)
+      if block is not None:
+        defaults[name] = block
+  for net in config.get("optim", {}):
+    if net not in defaults.optim:
+      defaults.optim[net] = optimizer()
+  return defaults
+
+
+def _merged(defaults: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+  out = copy.deepcopy(defaults)
+  for key, value in given.items():
+    if isinstance(value, dict) and isinstance(out.get(key), dict):
+      out[key] = _merged(out[key], value)
+    else:
+      out[key] = value
+  return out
+
+
+def complete(defaults: ml_collections.ConfigDict, given: Any) -> ml_collections.ConfigDict:
+  """`given` (a ConfigDict or dict) over `defaults`: the fields it lacks get their default."""
+  given = given.to_dict() if isinstance(given, ml_collections.ConfigDict) else dict(given)
+  return ml_collections.ConfigDict(_merged(defaults.to_dict(), given))
+
+
+def dataset_defaults() -> ml_collections.ConfigDict:
+  """The defaults of a dataset block given alone (classifier data, tests, tools): those of
+  base_config().dataset, except that images keep their native size."""
+  block = base_config().dataset
+  block.image_size = 0
+  return block
+
+
+def complete_block(name: str, given: Any) -> ml_collections.ConfigDict:
+  """Block `name` of base_config() (e.g. 'model', 'dataset') under the fields `given` sets;
+  for builders that also take partial blocks (tests, tools)."""
+  return complete(base_config()[name], given)
+
+
+def with_defaults(config: Any) -> ml_collections.ConfigDict:
+  """A saved config (e.g. an older run's config.json) with every field it lacks filled in."""
+  return complete(defaults_for(config), config)

@@ -27,16 +27,18 @@ import ml_collections
 import numpy as np
 from scipy import special
 
-from jaxgen import config_base, data, metrics
-from jaxgen.checkpoint import CheckpointError, Checkpointer
-from jaxgen.metrics import classifier, feature_nets
+from jaxgen import config_base, config_check, data, metrics
+from jaxgen.checkpoint import Checkpointer, restore_run
+from jaxgen.errors import CheckpointError, ConfigError, UserError
+from jaxgen.metrics import classifier, feature_nets, protocol
 from jaxgen.trainers import Trainer, build_trainer
 from jaxgen.writers import MetricWriter
 
 BEST_MODES = ("auto", "min", "max")
 # Metrics where higher is better (matched as the name or its prefix before '_').
 _HIGHER_IS_BETTER = ("is", "precision", "recall", "density", "coverage", "modes_covered",
-                     "high_quality_fraction", "elbo", "accuracy")
+                     "high_quality_fraction", "elbo", "accuracy",
+                     "entropic_log_likelihood")
 
 
 def eval_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
@@ -46,12 +48,12 @@ def eval_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
                                    **(given.to_dict() if given is not None else {})})
   for field, low in (("every", 0), ("num_samples", 2), ("batch_size", 1), ("kid_subsets", 1)):
     if int(cfg[field]) < low:
-      raise ValueError(f"eval.{field} must be >= {low}, got {cfg[field]}")
+      raise ConfigError(f"eval.{field} must be >= {low}, got {cfg[field]}")
   if cfg.truncation < 0:
-    raise ValueError(f"eval.truncation must be >= 0 (0 = off), got {cfg.truncation}")
+    raise ConfigError(f"eval.truncation must be >= 0 (0 = off), got {cfg.truncation}")
   if cfg.best_mode not in BEST_MODES:
-    raise ValueError(f"unknown eval.best_mode {cfg.best_mode!r}; choose one of: "
-                     f"{', '.join(BEST_MODES)}")
+    raise ConfigError(f"unknown eval.best_mode {cfg.best_mode!r}; choose one of: "
+                      f"{', '.join(BEST_MODES)}")
   return cfg
 
 
@@ -76,6 +78,7 @@ class Evaluator:
     self.trainer = trainer
     self.dataset = dataset
     self.seed = int(config.seed)
+    self.dataset_split = config.dataset.split
     self.num_samples = int(self.config.num_samples)
     self.batch_size = min(int(self.config.batch_size), self.num_samples)
     self.feature_net = feature_nets.get_feature_net(self.config, config.dataset, dataset.spec)
@@ -83,10 +86,19 @@ class Evaluator:
     self._generate = jax.jit(self._generate_batch)
     if self.feature_net is not None:
       self.real_stats, self.real_features = self._real_features()
-    self._heldout = None
+    self._heldout, heldout = None, None
     if trainer.eval_metrics is not None:
-      self._heldout = classifier.held_out_dataset(config.dataset) or dataset
+      split = self.config.heldout_split
+      if split == config.dataset.split:
+        logging.warning("eval.heldout_split %r is the training split: the 'held-out' "
+                        "metrics are measured on training data", split)
+      self._heldout = classifier.held_out_dataset(config.dataset, split)
       self._eval_metrics = jax.jit(trainer.eval_metrics)
+      heldout = {"split": split, "examples": self.heldout_examples}
+    self.protocol = protocol.evaluation_protocol(
+        self.config, config.dataset, dataset.spec, seed=self.seed,
+        reference=self._reference if self.feature_net is not None else None,
+        heldout=heldout)
 
   def _generate_batch(self, state: Any, key: jax.Array) -> jax.Array:
     t = float(self.config.truncation)
@@ -99,6 +111,8 @@ class Evaluator:
   def _real_features(self) -> tuple[metrics.GaussianStats, np.ndarray]:
     """Streams up to num_samples real examples (without replacement when the set is finite)."""
     n = min(self.num_samples, getattr(self.dataset, "num_examples", self.num_samples))
+    self._reference = {"split": self.dataset_split, "examples": n,
+                       "split_size": getattr(self.dataset, "num_examples", None)}
     stream = self.dataset.batches(self.batch_size, seed=self.seed)
     stats, kept = metrics.GaussianStats(), []
     for start in range(0, n, self.batch_size):
@@ -164,17 +178,27 @@ class Evaluator:
     out.update({net.metric_name(k): v for k, v in pr.items()})
     return out
 
+  @property
+  def heldout_examples(self) -> int:
+    """Examples of the held-out metrics: the whole split (num_samples of an endless source)."""
+    return int(getattr(self._heldout, "num_examples", self.num_samples))
+
   def _heldout_metrics(self, state: Any, key: jax.Array) -> dict[str, float]:
-    """The trainer's eval_metrics averaged over up to num_samples held-out examples."""
-    n = min(self.num_samples, getattr(self._heldout, "num_examples", self.num_samples))
+    """The trainer's eval_metrics (batch means) averaged over every held-out example.
+
+    The first n examples of the stream are one epoch, each example once; the last,
+    smaller batch (a second compilation) weighs by its size.
+    """
+    n = self.heldout_examples
     batch_size = min(self.batch_size, n)
     stream = self._heldout.batches(batch_size, seed=self.seed)
     totals: dict[str, float] = {}
-    num_batches = max(1, n // batch_size)  # Full batches only: one compilation.
-    for i in range(num_batches):
-      m = jax.device_get(self._eval_metrics(state, next(stream), jax.random.fold_in(key, i)))
+    for i, start in enumerate(range(0, n, batch_size)):
+      count = min(batch_size, n - start)
+      batch = {k: v[:count] for k, v in next(stream).items()}
+      m = jax.device_get(self._eval_metrics(state, batch, jax.random.fold_in(key, i)))
       for k, v in m.items():
-        totals[k] = totals.get(k, 0.0) + float(np.mean(v)) / num_batches
+        totals[k] = totals.get(k, 0.0) + float(np.mean(v)) * count / n
     return totals
 
   def metric_names(self) -> list[str]:
@@ -209,8 +233,8 @@ class Evaluator:
         return None
     names = self.metric_names()
     if name not in names:
-      raise ValueError(f"eval.best_metric {name!r} is not evaluated here; choose one of: "
-                       f"{', '.join(names)}")
+      raise ConfigError(f"eval.best_metric {name!r} is not evaluated here; choose one of: "
+                        f"{', '.join(names)}")
     mode = self.config.best_mode
     return name, (("max" if higher_is_better(name) else "min") if mode == "auto" else mode)
 
@@ -269,6 +293,8 @@ def read_best(workdir: str) -> dict[str, Any] | None:
 
 
 def _write_json(path: str, obj: Any) -> None:
+  if jax.process_index() != 0:
+    return  # every process of a multi-process run evaluates; process 0 writes
   tmp = path + ".tmp"
   with open(tmp, "w", encoding="utf-8") as f:
     json.dump(obj, f, indent=2, sort_keys=True)
@@ -303,7 +329,8 @@ class TrainingEvaluation:
     if self.tracker is not None:
       self.tracker.update(step, results, state)
     scalars = {f"eval/{k}": v for k, v in results.items()}
-    writer.write_scalars(step, {**scalars, "eval/time_s": time.time() - start})
+    writer.write_scalars(step, {**scalars, "eval/time_s": time.time() - start,
+                                "eval/protocol": {**self.evaluator.protocol, "step": step}})
     return results
 
   def close(self) -> None:
@@ -312,14 +339,14 @@ class TrainingEvaluation:
 
 
 def load_run(workdir: str) -> ml_collections.ConfigDict:
-  """The config.json of a run directory, or a one-line FileNotFoundError."""
+  """The config.json of a run directory over today's defaults, or a one-line CheckpointError."""
   if not os.path.isdir(workdir):
-    raise FileNotFoundError(f"no run directory {workdir}")
+    raise CheckpointError(f"no run directory {workdir}")
   path = os.path.join(workdir, "config.json")
   if not os.path.isfile(path):
-    raise FileNotFoundError(f"no config.json in {workdir}; is it a jaxgen run directory?")
+    raise CheckpointError(f"no config.json in {workdir}; is it a jaxgen run directory?")
   with open(path, encoding="utf-8") as f:
-    return ml_collections.ConfigDict(json.load(f))
+    return config_base.with_defaults(json.load(f))  # older runs lack newer fields
 
 
 def evaluate_run(workdir: str, step: int | None = None, *, best: bool = False,
@@ -329,33 +356,25 @@ def evaluate_run(workdir: str, step: int | None = None, *, best: bool = False,
   config = load_run(workdir)
   config.eval = eval_config(config)
   config.eval.update({k: v for k, v in (overrides or {}).items() if v is not None})
+  config_check.validate(config)
   dataset = data.get_dataset(config.dataset)
   trainer = build_trainer(config, dataset.spec)
-  run_dir = os.path.join(workdir, "best") if best else workdir
-  directory = os.path.join(os.path.abspath(run_dir), "checkpoints")  # Checkpointer's
-  steps = sorted(int(s) for s in (os.listdir(directory) if os.path.isdir(directory) else [])
-                 if s.isdigit())
-  if not steps:
-    raise FileNotFoundError(f"no checkpoint in {directory}; train first")
-  if step is not None and step not in steps:
-    raise FileNotFoundError(f"no checkpoint for step {step} in {directory}; "
-                            f"available: {', '.join(map(str, steps))}")
-  checkpointer = Checkpointer(run_dir, async_save=False)
-  try:
-    state, step = checkpointer.restore(trainer.init(jax.random.PRNGKey(config.seed)), step)
-  finally:
-    checkpointer.close()
+  state, step = restore_run(workdir, trainer.init(jax.random.PRNGKey(config.seed)), step,
+                            best)
   evaluator = Evaluator(config, trainer, dataset)
   results = evaluator.evaluate(state, eval_key(config.seed))
   net = evaluator.feature_net
   record = {"step": int(step), "metrics": results,
             "feature_net": net.description if net is not None else "none",
             "num_samples": evaluator.num_samples, "truncation": float(config.eval.truncation),
-            "checkpoint": os.path.join(directory, str(step)),
+            "checkpoint": os.path.join(os.path.abspath(os.path.join(workdir, "best") if best
+                                                       else workdir), "checkpoints", str(step)),
+            "protocol": {**evaluator.protocol, "step": int(step)},
             "wall_time_s": time.time() - start}
   _write_json(os.path.join(workdir, "eval.json"), record)
   writer = MetricWriter(workdir)
-  writer.write_scalars(step, {f"eval/{k}": v for k, v in results.items()})
+  writer.write_scalars(step, {**{f"eval/{k}": v for k, v in results.items()},
+                              "eval/protocol": record["protocol"]})
   writer.close()
   return record
 
@@ -372,6 +391,8 @@ def _define_flags() -> None:
                     "Overrides eval.feature_net.")
   flags.DEFINE_string("feature_net_dir", None, "Overrides eval.feature_net_dir.")
   flags.DEFINE_string("inception_weights", None, "Overrides eval.inception_weights.")
+  flags.DEFINE_enum("resize", None, ["tf_bilinear", "pil_bicubic", "torch_bilinear"],
+                    "Overrides eval.resize (the Inception input filter).")
   flags.DEFINE_float("truncation", None, "Overrides eval.truncation.")
 
 
@@ -382,10 +403,11 @@ def main(argv: list[str]) -> None:
   if not f["verbosity"].present:
     logging.set_verbosity(logging.WARNING)  # Orbax logs every restore at INFO.
   overrides = {k: f[k].value for k in ("num_samples", "batch_size", "feature_net",
-                                        "feature_net_dir", "inception_weights", "truncation")}
+                                        "feature_net_dir", "inception_weights", "truncation",
+                                        "resize")}
   try:
     record = evaluate_run(f.workdir, f.step, best=f.best, overrides=overrides)
-  except (ValueError, FileNotFoundError, CheckpointError) as e:
+  except UserError as e:
     print(f"jaxgen: error: {e}", file=sys.stderr)
     sys.exit(1)
   print(json.dumps(record))

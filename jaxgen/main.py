@@ -5,28 +5,13 @@ Any config field can be overridden on the command line, e.g. `--config.train.num
 
 from __future__ import annotations
 
-import os
 import sys
 
 from absl import app, flags, logging
-from ml_collections import config_flags
 
-_DEFAULT_CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                               "configs", "default.py")
-
-_CONFIG = config_flags.DEFINE_config_file(
-    "config", _DEFAULT_CONFIG, "Training configuration file (a get_config() module).",
-    lock_config=True)
-_WORKDIR = flags.DEFINE_string(
-    "workdir", None, "Directory for checkpoints, logs and samples "
-    "(default: runs/<config name>). Re-running with the same workdir resumes.")
-_DISTRIBUTED = flags.DEFINE_bool(
-    "distributed", False, "Call jax.distributed.initialize() first (multi-host pods).")
-
-
-def default_workdir(config_path: str) -> str:
-  name = os.path.splitext(os.path.basename(config_path.split(":")[0]))[0]
-  return os.path.join("runs", name)
+from jaxgen import cli
+from jaxgen.errors import ConfigError, UserError
+from jaxgen.cli import default_workdir  # noqa: F401  (part of this module's API)
 
 
 def main(argv: list[str]) -> None:
@@ -34,25 +19,35 @@ def main(argv: list[str]) -> None:
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
   if not flags.FLAGS["verbosity"].present:
     logging.set_verbosity(logging.WARNING)  # Orbax logs every save at INFO.
-  import jax
-  if _DISTRIBUTED.value:
-    jax.distributed.initialize()
-  from jaxgen import train
-  from jaxgen.checkpoint import CheckpointError
-
-  workdir = _WORKDIR.value or default_workdir(flags.FLAGS["config"].config_filename)
+  workdir = cli.workdir()
+  config = cli.CONFIG.value
   try:
-    experiment = _CONFIG.value.get("experiment", "")
+    experiment = config.get("experiment", "")
+    if experiment in ("lottery", "early_bird") and (cli.DISTRIBUTED.value
+                                                    or cli.launch_args()):
+      raise ConfigError(f"experiment={experiment!r} runs in one process only; launch it "
+                        "without --distributed and the multi-process flags")
+    cli.initialize_distributed()  # before anything touches a device
+  except UserError as e:
+    print(f"jaxgen: error: {e}", file=sys.stderr)
+    sys.exit(1)
+  from jaxgen import train
+
+  try:
     if experiment == "lottery":
       from jaxgen.pruning import imp
-      imp.run(_CONFIG.value, workdir)
+      imp.run(config, workdir)
     elif experiment == "early_bird":
       from jaxgen.pruning import early_bird_run
-      early_bird_run.run(_CONFIG.value, workdir)
+      early_bird_run.run(config, workdir)
     else:
-      train.train_and_evaluate(_CONFIG.value, workdir)
-  except (ValueError, FileNotFoundError, CheckpointError, train.TrainingDiverged) as e:
-    # Bad input and divergence end with one line naming the problem, not a traceback.
+      train.train_and_evaluate(config, workdir)
+  except train.TrainingInterrupted as e:
+    print(f"jaxgen: {e}", file=sys.stderr)
+    sys.exit(e.exit_code)
+  except (UserError, train.TrainingDiverged) as e:
+    # Bad input and divergence end with one line naming the problem; bugs keep their
+    # traceback.
     print(f"jaxgen: error: {e}", file=sys.stderr)
     sys.exit(1)
 

@@ -13,18 +13,31 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
+from jaxgen.errors import ConfigError
+
 DATA_AXIS = "data"
 
 
-def make_mesh(num_devices: int = 0) -> Mesh:
-  """A mesh over the first `num_devices` devices (0 = all devices of all processes)."""
-  devices = jax.devices()
+def mesh_devices(num_devices: int = 0) -> list[jax.Device]:
+  """The first `num_devices` devices (0 = all devices of all processes), checked.
+
+  Devices are ordered by process, so process p holds the p-th block of every batch.
+  """
+  devices = sorted(jax.devices(), key=lambda d: d.process_index)  # stable within a process
+  if num_devices and jax.process_count() > 1 and num_devices != len(devices):
+    raise ConfigError(f"train.num_devices={num_devices}: a multi-process run uses every "
+                      f"device (0 or {len(devices)})")
   if num_devices:
     if num_devices > len(devices):
-      raise ValueError(f"train.num_devices={num_devices} but only {len(devices)} "
-                       "devices are visible")
+      raise ConfigError(f"train.num_devices={num_devices} but only {len(devices)} "
+                        "devices are visible")
     devices = devices[:num_devices]
-  return Mesh(np.asarray(devices), (DATA_AXIS,))
+  return devices
+
+
+def make_mesh(num_devices: int = 0) -> Mesh:
+  """A 1-D mesh over `mesh_devices(num_devices)`."""
+  return Mesh(np.asarray(mesh_devices(num_devices)), (DATA_AXIS,))
 
 
 def replicated(mesh: Mesh) -> NamedSharding:
@@ -38,24 +51,26 @@ def batch_sharding(mesh: Mesh, batch_axis: int) -> NamedSharding:
 
 def check_batch_size(batch_size: int, mesh: Mesh) -> None:
   if batch_size % mesh.size:
-    raise ValueError(f"train.batch_size={batch_size} must be divisible by the number of "
-                     f"devices ({mesh.size})")
+    raise ConfigError(f"train.batch_size={batch_size} must be divisible by the number of "
+                      f"devices ({mesh.size})")
 
 
 def shard_batch(batch: dict[str, np.ndarray], mesh: Mesh,
                 batch_axis: int) -> dict[str, jax.Array]:
-  """Turns a host batch (the global batch, same on every process) into global arrays.
+  """Turns this process's slice of a batch (`data.process_rows`) into global arrays.
 
-  Each process contributes its own slice of the batch axis, so this also works on a pod.
+  With one process the slice is the whole batch; on a pod each process passes only the
+  rows of its own devices (a `make_mesh` mesh orders devices by process).
   """
   sharding = batch_sharding(mesh, batch_axis)
-  index, count = jax.process_index(), jax.process_count()
+  count = jax.process_count()
 
   def put(x: np.ndarray) -> jax.Array:
     if count == 1:
       return jax.device_put(x, sharding)
-    local = np.split(x, count, axis=batch_axis)[index]
-    return jax.make_array_from_process_local_data(sharding, local, x.shape)
+    shape = list(x.shape)
+    shape[batch_axis] *= count
+    return jax.make_array_from_process_local_data(sharding, x, tuple(shape))
 
   return {k: put(v) for k, v in batch.items()}
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Callable, Generic, Iterator, TypeVar
 
+from jaxgen.errors import ConfigError
+
 T = TypeVar("T")
 
 
@@ -32,7 +34,7 @@ class Registry(Generic[T]):
   def get(self, name: str) -> T:
     """Returns the component called `name`, or raises naming the allowed values."""
     if name not in self._entries:
-      raise ValueError(
+      raise ConfigError(
           f"unknown {self.field} {name!r}; choose one of: {', '.join(self.names())}"
       )
     return self._entries[name]

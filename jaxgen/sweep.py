@@ -14,16 +14,10 @@ import os
 import sys
 
 from absl import app, flags, logging
-from ml_collections import config_flags
 
-_DEFAULT_CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                               "configs", "default.py")
-_CONFIG = config_flags.DEFINE_config_file(
-    "config", _DEFAULT_CONFIG, "Training configuration file (a get_config() module).",
-    lock_config=True)
-_WORKDIR = flags.DEFINE_string(
-    "workdir", None, "Directory of the sweep (default: runs/<config name>_sweep). "
-    "Re-running with the same workdir resumes.")
+from jaxgen import cli
+from jaxgen.errors import ConfigError, UserError
+
 _METRIC = flags.DEFINE_list(
     "metric", None, "summary.csv columns to plot in sweep.png (default: modes_covered, "
     "high_quality_fraction for 2-D mixtures, else g_loss, d_loss).")
@@ -40,10 +34,10 @@ def split_sweep_args(argv: list[str]) -> tuple[dict[str, str], list[str]]:
       name, eq, value = arg[len(_PREFIX):].partition("=")
       if not eq:
         if i + 1 >= len(argv):
-          raise ValueError(f"{arg} needs values, e.g. {arg}=a,b")
+          raise ConfigError(f"{arg} needs values, e.g. {arg}=a,b")
         value, i = argv[i + 1], i + 1
       if name in sweep:
-        raise ValueError(f"--sweep.{name} is given twice")
+        raise ConfigError(f"--sweep.{name} is given twice")
       sweep[name] = value
     else:
       rest.append(arg)
@@ -55,7 +49,7 @@ def _parse_flags(argv: list[str]) -> list[str]:
   """absl parses everything but the --sweep.* arguments, which are passed on to main."""
   try:
     sweep, rest = split_sweep_args(argv)
-  except ValueError as e:
+  except UserError as e:
     print(f"jaxgen.sweep: error: {e}", file=sys.stderr)
     sys.exit(1)
   return app.parse_flags_with_usage(rest) + [f"{_PREFIX}{k}={v}" for k, v in sweep.items()]
@@ -67,24 +61,24 @@ def main(argv: list[str]) -> None:
     raise app.UsageError(f"unexpected arguments: {' '.join(extra)}")
   if not flags.FLAGS["verbosity"].present:
     logging.set_verbosity(logging.WARNING)  # Orbax logs every save at INFO.
-  from jaxgen.checkpoint import CheckpointError
   from jaxgen.sweeps import parse_values, run_sweep
 
-  config = _CONFIG.value
-  config_name = os.path.splitext(os.path.basename(
-      flags.FLAGS["config"].config_filename.split(":")[0]))[0]
-  workdir = _WORKDIR.value or os.path.join("runs", f"{config_name}_sweep")
+  config = cli.CONFIG.value
+  workdir = cli.workdir("_sweep")
   try:
+    if cli.DISTRIBUTED.value or cli.launch_args():
+      raise ConfigError("jaxgen.sweep runs in one process (its runs are spread over the "
+                        "devices of one host); drop --distributed and the launch flags")
     seeds = None
     if "seeds" in sweep_args:
       seeds = parse_values(config, "seed", sweep_args["seeds"])
       if len(seeds) != 1:
-        raise ValueError("--sweep.seeds is a count (e.g. 8); list seeds with --sweep.seed")
+        raise ConfigError("--sweep.seeds is a count (e.g. 8); list seeds with --sweep.seed")
       seeds = seeds[0]
     fields = {name: parse_values(config, name, text)
               for name, text in sweep_args.items() if name != "seeds"}
     result = run_sweep(config, workdir, fields, seeds, _METRIC.value)
-  except (ValueError, FileNotFoundError, CheckpointError) as e:
+  except UserError as e:
     print(f"jaxgen.sweep: error: {e}", file=sys.stderr)  # one line, not a traceback
     sys.exit(1)
   print(f"{len(result.rows)} runs in {len(result.grid.groups)} program(s); "

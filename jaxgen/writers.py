@@ -56,3 +56,20 @@ def read_metrics(workdir: str) -> list[dict[str, Any]]:
   path = os.path.join(workdir, "metrics.jsonl")
   with open(path, encoding="utf-8") as f:
     return [json.loads(line) for line in f if line.strip()]
+
+
+def truncate_metrics(workdir: str, last_step: int) -> None:
+  """Drops records logged after the checkpoint a run resumes from (they will be redone)."""
+  path = os.path.join(workdir, "metrics.jsonl")
+  if not os.path.exists(path):
+    return
+  with open(path, encoding="utf-8") as f:
+    lines = [l for l in f if l.strip() and json.loads(l)["step"] <= last_step]
+  with open(path, "w", encoding="utf-8") as f:
+    f.writelines(lines)
+
+
+def num_grid_samples(train_config: Any, kind: str) -> int:
+  """`train.num_grid_samples`, where -1 means 64 for images and 2000 for 2-D points."""
+  n = train_config.num_grid_samples
+  return n if n >= 0 else (64 if kind == "image" else 2000)

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from jaxgen import data
+from jaxgen.errors import DataError
 from jaxgen.metrics import classifier, feature_nets
 from tests.conftest import REPO
 
@@ -51,6 +52,7 @@ def digits_classifier_dir(tmp_path_factory):
 def test_classifier_is_accurate_on_held_out_digits(digits_classifier_dir):
   trained = classifier.load_classifier(digits_classifier_dir)
   assert trained.meta["held_out"] and trained.meta["num_test"] == 360
+  assert trained.meta["accuracy_split"] == "test"
   test = data.get_dataset(digits_config(split="test"))
   batch = test.sample(test.num_examples, seed=3)
   acc = classifier.accuracy(trained, batch["x"], batch["y"])
@@ -177,9 +179,7 @@ def test_classifier_is_trained_into_the_cache_once(tmp_path, monkeypatch, capsys
 @pytest.mark.parametrize("fields, error, message", [
     (dict(feature_net="foo"), ValueError,
      r"^unknown eval.feature_net 'foo'; choose one of: auto, classifier, inception, none$"),
-    (dict(feature_net="inception"), ValueError,
-     r"^eval.feature_net 'inception' needs eval.inception_weights, the .npz"),
-    (dict(feature_net="inception", inception_weights="/nonexistent.npz"), FileNotFoundError,
+    (dict(feature_net="inception", inception_weights="/nonexistent.npz"), DataError,
      r"^eval.inception_weights: no such file /nonexistent.npz$"),
 ])
 def test_bad_feature_net_fields_give_one_line_errors(fields, error, message):

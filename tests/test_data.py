@@ -14,6 +14,7 @@ import pytest
 
 from jaxgen.data import DATASETS, DataSpec, Dataset, get_dataset
 from jaxgen.data import arrays, images, mixtures
+from jaxgen.errors import DataError
 
 FASHION_DIR = "/usr/share/datasets/fashion-mnist"
 
@@ -77,7 +78,10 @@ def test_unknown_name_lists_choices():
 
 def test_registry_holds_all_sources():
   assert set(DATASETS) == {
-      "digits", "fashion_mnist", "mnist", "ring8", "grid25", "mixture", "tfds:<name>"
+      "digits", "fashion_mnist", "mnist", "ring8", "grid25", "mixture", "tfds:<name>",
+      "class_mixture", "domain_adaptation", "fashion_mnist_m", "mnist_m", "syn_digits",
+      *(f"fashion_mnist_rot{a}" for a in range(0, 90, 15)),
+      *(f"fashion_mnist_colored{p}" for p in (10, 20, 90)),
   }
 
 
@@ -244,18 +248,18 @@ def test_idx_resize_and_seek(tmp_path):
 
 def test_idx_missing_files_explain_how_to_get_them(tmp_path):
   missing = tmp_path / "nothing"
-  with pytest.raises(FileNotFoundError) as e:
+  with pytest.raises(DataError) as e:
     make(name="fashion_mnist", data_dir=str(missing))
   msg = str(e.value)
   assert str(missing) in msg and "train-images-idx3-ubyte[.gz]" in msg
   assert "apt-get install dataset-fashion-mnist" in msg and "data_dir" in msg
-  with pytest.raises(FileNotFoundError) as e:
+  with pytest.raises(DataError) as e:
     make(name="mnist", data_dir=str(missing), split="test")
   assert "t10k-images-idx3-ubyte" in str(e.value) and "download" in str(e.value)
   # Only the labels missing: the error names the labels file.
   write_idx_dir(tmp_path)
   os.remove(tmp_path / "train-labels-idx1-ubyte")
-  with pytest.raises(FileNotFoundError, match="train-labels-idx1-ubyte"):
+  with pytest.raises(DataError, match="train-labels-idx1-ubyte"):
     make(name="mnist", data_dir=str(tmp_path))
 
 

@@ -1,5 +1,6 @@
 """Evaluation: FID-digits sanity, the Evaluator, in-training eval with best tracking, the CLI."""
 
+import hashlib
 import json
 import os
 import shutil
@@ -14,7 +15,8 @@ import pytest
 
 from jaxgen import data, evaluate, metrics, train
 from jaxgen.checkpoint import Checkpointer
-from jaxgen.metrics import feature_nets
+from jaxgen.errors import CheckpointError, DataError
+from jaxgen.metrics import classifier, feature_nets, protocol
 from jaxgen.trainers import Trainer, build_trainer
 from jaxgen.writers import read_metrics
 from tests.conftest import REPO, load_config, tiny_dcgan, tiny_ring8
@@ -140,7 +142,7 @@ def test_truncation_bounds_latents_and_mixtures_get_mode_coverage():
   assert z.shape == (2000, 2) and np.abs(z).max() <= 0.5 and z.std() > 0.2
 
 
-def test_trainer_eval_metrics_are_averaged_over_the_test_split():
+def test_trainer_eval_metrics_are_averaged_over_every_test_example():
   config = load_config("default")
   config.eval.update(dict(feature_net="none", num_samples=300, batch_size=100))
   dataset = data.get_dataset(config.dataset)
@@ -151,14 +153,69 @@ def test_trainer_eval_metrics_are_averaged_over_the_test_split():
   trainer = fake_trainer(lambda s, z: z, eval_metrics=eval_metrics)
   evaluator = evaluate.Evaluator(config, trainer, dataset)
   result = evaluator.evaluate(jnp.zeros(()), evaluate.eval_key(0))
-  stream = data.get_dataset(digits_config(split="test")).batches(100, seed=config.seed)
-  expected = np.mean([next(stream)["x"].mean() for _ in range(3)])
-  assert result == pytest.approx({"mean_x": expected, "batch": 100.0}, rel=1e-6)
-  assert result["mean_x"] != pytest.approx(dataset.sample(300, seed=0)["x"].mean(), rel=1e-3)
+  # Brute force: all 360 test digits at once (batches of 100, 100, 100 and 60).
+  test = data.get_dataset(digits_config(split="test"))
+  assert test.num_examples == 360
+  expected = test.sample(360, seed=5)["x"].mean(dtype=np.float64)
+  assert result == pytest.approx({"mean_x": expected, "batch": (300 * 100 + 60 * 60) / 360},
+                                 rel=1e-6)
+  assert evaluator.protocol["heldout"] == {"split": "test", "examples": 360}
   assert sorted(evaluator.metric_names()) == ["batch", "mean_x"]
   assert evaluator.best_metric() is None  # Nothing FID-like: no best tracking by default.
   config.eval.best_metric = "mean_x"
   assert evaluate.Evaluator(config, trainer, dataset).best_metric() == ("mean_x", "min")
+
+
+def test_autoencoder_heldout_metrics_equal_a_brute_force_pass_over_the_split():
+  config = load_config("ae_fashion_mnist")
+  config.dataset.update(dict(name="digits", image_size=8))
+  config.model.update(dict(width=8, latent_dim=4))
+  config.eval.update(dict(feature_net="none", num_samples=100, batch_size=100))
+  dataset = data.get_dataset(config.dataset)
+  trainer = build_trainer(config, dataset.spec)
+  state = trainer.init(jax.random.PRNGKey(0))
+  result = evaluate.Evaluator(config, trainer, dataset).evaluate(state, evaluate.eval_key(0))
+  test = data.get_dataset(digits_config(image_size=8, split="test"))
+  everything = test.sample(test.num_examples, seed=0)  # 360 = 3 x 100 + 60
+  by_hand = trainer.eval_metrics(state, everything, jax.random.PRNGKey(1))
+  assert set(result) == set(by_hand) >= {"mse", "recon"}
+  for name, value in by_hand.items():
+    assert result[name] == pytest.approx(float(value), rel=1e-5), name
+
+
+def _write_idx(directory, prefix, n, seed=0):
+  """MNIST-format files of n random 28x28 images and labels (IDX: big-endian header)."""
+  rng = np.random.default_rng(seed)
+  os.makedirs(directory, exist_ok=True)
+  images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+  labels = np.arange(n, dtype=np.uint8) % 10
+  with open(os.path.join(directory, f"{prefix}-images-idx3-ubyte"), "wb") as f:
+    f.write(np.array([0x803, n, 28, 28], ">u4").tobytes() + images.tobytes())
+  with open(os.path.join(directory, f"{prefix}-labels-idx1-ubyte"), "wb") as f:
+    f.write(np.array([0x801, n], ">u4").tobytes() + labels.tobytes())
+
+
+def test_a_missing_test_split_is_a_data_error_not_a_silent_training_set(tmp_path):
+  directory = str(tmp_path / "idx")
+  _write_idx(directory, "train", 40)  # No t10k-* files.
+  config = load_config("default")
+  config.dataset.update(dict(name="mnist", data_dir=directory, image_size=0))
+  config.eval.update(dict(feature_net="none", num_samples=16, batch_size=16))
+  dataset = data.get_dataset(config.dataset)
+  trainer = fake_trainer(lambda s, z: z, eval_metrics=lambda state, batch, key: {
+      "mean_x": jnp.mean(batch["x"])})
+  with pytest.raises(DataError, match=r"^dataset 'mnist': cannot read its held-out 'test' "
+                     r"split \(.*t10k-images-idx3-ubyte.*\); provide that split, or set "
+                     r"eval.heldout_split='train' to measure on the training data$"):
+    evaluate.Evaluator(config, trainer, dataset)
+  config.eval.heldout_split = "train"  # Asked for: measured on, and labelled, 'train'.
+  evaluator = evaluate.Evaluator(config, trainer, dataset)
+  assert evaluator.protocol["heldout"] == {"split": "train", "examples": 40}
+  result = evaluator.evaluate(jnp.zeros(()), evaluate.eval_key(0))
+  assert result["mean_x"] == pytest.approx(
+      dataset.sample(40, seed=0)["x"].mean(dtype=np.float64), rel=1e-6)
+  with pytest.raises(DataError, match=r"held-out 'test' split .* set held_out_split='train'"):
+    classifier.train_classifier(config.dataset, steps=1, batch_size=8)  # Before training.
 
 
 @pytest.mark.parametrize("field, value, message", [
@@ -285,13 +342,51 @@ def test_evaluate_cli_writes_eval_json_and_appends_to_metrics(digits_classifier_
   assert json.loads(result.stdout.strip().splitlines()[-1]) == record
   after = read_metrics(workdir)
   assert after[:-1] == before
-  assert after[-1] == {"step": 6, **{f"eval/{k}": v for k, v in record["metrics"].items()}}
+  assert after[-1] == {"step": 6, **{f"eval/{k}": v for k, v in record["metrics"].items()},
+                       "eval/protocol": record["protocol"]}
+  # The protocol, each field against an independent source.
+  with open(os.path.join(digits_classifier_dir, "params.npz"), "rb") as f:
+    sha = hashlib.sha256(f.read()).hexdigest()
+  with open(os.path.join(digits_classifier_dir, "meta.json")) as f:
+    meta = json.load(f)
+  assert record["protocol"] == {
+      "feature_net": {"name": "classifier", "directory": digits_classifier_dir,
+                      "weights_sha256": sha, "dataset": "digits", "steps": meta["steps"],
+                      "arch_version": meta["arch_version"], "accuracy": meta["accuracy"],
+                      "accuracy_split": "test", "accuracy_examples": 360,
+                      "input": "16x16 images, no resize (trained at the data resolution)"},
+      "data": {"dataset": "digits", "shape": [16, 16, 1], "split": "train",
+               "resize": "native resolution -> 16x16, antialiased bilinear "
+                         "(jaxgen.data.images)"},
+      "reference": {"split": "train", "examples": 300, "split_size": 1437},
+      "num_samples": 300, "batch_size": 100, "truncation": 0.0, "seed": 0,
+      "key": "fold_in(PRNGKey(seed), 2)", "step": 6}
+  in_training = [r for r in before if "eval/fid_digits" in r]
+  assert [r["eval/protocol"]["step"] for r in in_training] == [2, 4, 6]
+  assert in_training[0]["eval/protocol"]["reference"]["examples"] == 200
   assert set(record["metrics"]) >= {"fid_digits", "kid_digits", "is_digits", "precision_digits"}
   # --best evaluates best/ with the run's own eval settings: it reproduces best.json.
   best = evaluate.evaluate_run(workdir, best=True)
   assert best["step"] == evaluate.read_best(workdir)["step"]
   assert best["metrics"]["fid_digits"] == pytest.approx(evaluate.read_best(workdir)["value"],
                                                         rel=1e-6)
+
+
+def test_classifier_accuracy_is_measured_when_its_meta_lacks_it(digits_classifier_dir,
+                                                               tmp_path):
+  copy = str(tmp_path / "net")
+  shutil.copytree(digits_classifier_dir, copy)
+  with open(os.path.join(copy, "meta.json")) as f:
+    meta = json.load(f)
+  del meta["accuracy"]
+  with open(os.path.join(copy, "meta.json"), "w") as f:
+    json.dump(meta, f)
+  measured = protocol.classifier_accuracy(copy, digits_config())
+  test = data.get_dataset(digits_config(split="test")).sample(360, seed=1)
+  expected = classifier.accuracy(classifier.load_classifier(copy), test["x"], test["y"])
+  assert measured == {"accuracy": pytest.approx(expected), "accuracy_split": "test",
+                      "accuracy_examples": 360}
+  assert 0.9 < expected
 
 
 def test_evaluate_errors_name_the_missing_piece(digits_classifier_dir, evaluated_run, tmp_path):
@@ -302,12 +397,12 @@ def test_evaluate_errors_name_the_missing_piece(digits_classifier_dir, evaluated
   assert result.stderr.strip().splitlines() == [f"jaxgen: error: no run directory {missing}"]
   empty = str(tmp_path / "empty")
   os.makedirs(empty)
-  with pytest.raises(FileNotFoundError, match=r"^no config.json in .*empty; is it a jaxgen"):
+  with pytest.raises(CheckpointError, match=r"^no config.json in .*empty; is it a jaxgen"):
     evaluate.evaluate_run(empty)
   with open(os.path.join(empty, "config.json"), "w") as f:
     f.write(tiny_dcgan16(4, digits_classifier_dir).to_json())
-  with pytest.raises(FileNotFoundError, match=r"^no checkpoint in .*empty/checkpoints; train"):
+  with pytest.raises(CheckpointError, match=r"^no checkpoint in .*empty/checkpoints; train"):
     evaluate.evaluate_run(empty)
   assert os.listdir(empty) == ["config.json"]  # Nothing created in a run without checkpoints.
-  with pytest.raises(FileNotFoundError, match=r"no checkpoint for step 3 in .*; available: 4, 6$"):
+  with pytest.raises(CheckpointError, match=r"no checkpoint for step 3 in .*; available: 4, 6$"):
     evaluate.evaluate_run(evaluated_run[0], 3)

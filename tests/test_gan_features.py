@@ -7,7 +7,7 @@ import pytest
 
 from jaxgen import augment, data, losses
 from jaxgen.trainers import build_trainer
-from jaxgen.trainers.gan import d_class_loss, g_class_loss
+from jaxgen.trainers.gan import d_class_loss, g_class_loss, penalty_terms
 from tests.conftest import tiny_dcgan
 
 KEY = jax.random.PRNGKey(0)
@@ -74,6 +74,44 @@ def test_penalties_on_a_linear_discriminator(name, expected):
   np.testing.assert_allclose(float(value), expected(np.asarray(w)), rtol=1e-5)
 
 
+def _class_centred_critic():
+  """D(x, y) = 0.5 ||x - c_y||^2: its input gradient x - c_y varies with x and with y."""
+  centres = jnp.array([[2.0, 0.0, -1.0], [-3.0, 1.0, 0.5], [0.0, -2.0, 4.0]])
+  return centres, lambda x, y: 0.5 * jnp.sum((x - centres[y]) ** 2, axis=-1)
+
+
+@pytest.mark.parametrize("name", ["r1", "r2", "gp0", "dragan", "gp"])
+def test_conditional_penalties_use_each_points_own_labels(name):
+  # A penalty taken at the wrong points, or with the wrong labels, gives another value.
+  centres, d_logits = _class_centred_critic()
+  real = jax.random.normal(jax.random.PRNGKey(2), (6, 3))
+  fake = jax.random.normal(jax.random.PRNGKey(3), (6, 3)) + 1.0
+  paired = jax.random.normal(jax.random.PRNGKey(4), (6, 3)) - 1.0
+  y_real, y_fake = jnp.array([0, 1, 2, 0, 1, 2]), jnp.array([2, 2, 0, 1, 0, 1])
+  penalties = [(name, losses.get_penalty(name))]
+  value = float(penalty_terms(penalties, d_logits, real, y_real, fake, y_fake, paired,
+                              KEY)[name])
+  (key,) = jax.random.split(KEY, 1)  # penalty_terms gives each penalty its own key
+  sq = lambda g: np.sum(np.asarray(g) ** 2, axis=-1)
+  if name == "r1":
+    expected = np.mean(sq(real - centres[y_real]))
+  elif name == "r2":
+    expected = np.mean(sq(fake - centres[y_fake]))
+  elif name in ("gp", "gp0"):  # interpolates of real and its same-class partner
+    eps = jax.random.uniform(key, (6, 1))
+    x_hat = eps * real + (1 - eps) * paired
+    norms = sq(x_hat - centres[y_real])
+    expected = np.mean(norms) if name == "gp0" else np.mean((np.sqrt(norms) - 1) ** 2)
+  else:  # DRAGAN: real points perturbed by noise, with the real labels
+    k_noise, k_mix = jax.random.split(key)
+    std = jnp.std(real, axis=0, keepdims=True)
+    noisy = real + 0.5 * std * jax.random.uniform(k_noise, real.shape)
+    alpha = jax.random.uniform(k_mix, (6, 1))
+    x_hat = alpha * real + (1 - alpha) * noisy
+    expected = np.mean((np.sqrt(sq(x_hat - centres[y_real])) - 1) ** 2)
+  np.testing.assert_allclose(value, expected, rtol=1e-5)
+
+
 def _ce(logits, labels):
   logits = np.asarray(logits, np.float64)
   log_p = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
@@ -125,3 +163,18 @@ def test_generator_ema_follows_its_recursion_and_is_used_for_samples():
   assert not np.allclose(trainer.sample(state, z),
                          state.g.apply_fn({**variables, "params": state.g.params}, z,
                                           None, train=False))
+
+
+def test_conditional_gan_trains_with_interpolate_and_fake_penalties():
+  # The concat D reads labels, so GP interpolates need same-class fakes (an extra G pass).
+  config = tiny_dcgan(num_steps=2)
+  config.model.cond = "concat"
+  config.model.d_norm = "layer"
+  config.loss.penalty = "gp,r2"
+  dataset = data.get_dataset(config.dataset)
+  trainer = build_trainer(config, dataset.spec)
+  state = trainer.init(KEY)
+  batch = next(dataset.batches(16, seed=0))
+  batch = {k: jnp.asarray(v)[None] for k, v in batch.items()}
+  _, metrics = jax.jit(trainer.train_step)(state, batch)
+  assert np.isfinite(float(metrics["d_gp"])) and float(metrics["d_r2"]) > 0

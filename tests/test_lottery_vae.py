@@ -12,6 +12,7 @@ import pytest
 from jaxgen import data, pruning
 from jaxgen.checkpoint import Checkpointer
 from jaxgen.data import DataSpec
+from jaxgen.models import dcgan
 from jaxgen.pruning import imp, masks as masks_lib
 from jaxgen.trainers import build_trainer
 from jaxgen.trainers.autoencoder import autoencoder
@@ -181,7 +182,7 @@ def _param_shapes(config, net: str, spec=None):
 def test_vae_decoder_has_the_gan_generator_param_tree(gan, vae):
   gan_config = load_config(os.path.join("lottery", gan))
   vae_config = load_config(os.path.join("lottery", vae))
-  assert gan_config.model.get("output_activation", "tanh") == "tanh"
+  assert dcgan.output_activation(gan_config.model) == "tanh"
   assert vae_config.model.output_activation == "none"  # logits: no parameters
   chex.assert_trees_all_equal(_param_shapes(gan_config, "g"),
                               _param_shapes(vae_config, "g"))

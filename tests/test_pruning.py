@@ -61,6 +61,21 @@ def test_default_prunable_leaves_are_the_conv_and_dense_kernels():
     pruning.make_prunable("x")
 
 
+def test_per_net_sparsity_honours_net_prefixed_exclude_patterns():
+  # 'g/Conv_0' keeps G's first conv dense: it must leave g's sparsity, not only the total.
+  ticket = {"g": pruning.ones_like(_params()), "d": pruning.ones_like(_params())}
+  # G keeps only its (excluded) first conv: 100% sparse over its prunable leaves.
+  ticket["g"] = jax.tree_util.tree_map_with_path(
+      lambda path, m: m if "Conv_0" in jax.tree_util.keystr(path) else jnp.zeros_like(m),
+      ticket["g"])
+  prunable = pruning.make_prunable("kernels", exclude=("g/Conv_0",))
+  n_conv0, n_rest = 3 * 3 * 2 * 4, 3 * 3 * 4 * 5 + 20 * 3
+  result = imp.ticket_sparsities(ticket, ["g", "d"], prunable)
+  assert result["sparsity_g"] == 1.0
+  assert result["sparsity_d"] == 0.0
+  assert result["sparsity"] == pytest.approx(n_rest / (n_rest + n_conv0 + n_rest))
+
+
 def test_global_magnitude_pruning_hits_exact_sparsity_every_round():
   params = _params()
   mask = pruning.ones_like(params)
@@ -546,3 +561,22 @@ def test_lottery_configs_validate():
         continue  # not IMP: tests/test_early_bird_run.py validates those
       imp.validate(config)
       assert config.optim.g.masked and config.optim.d.masked
+
+
+def test_bn_scale_l1_adds_the_sign_of_each_batchnorm_scale_only():
+  # Network slimming (the early-bird search's L1): d/dgamma s*|gamma| = s*sign(gamma).
+  from jaxgen.pruning.optimizer import bn_scale_l1
+  params = {"BatchNorm_0": {"scale": jnp.array([1.5, -2.0, 0.0]), "bias": jnp.ones(3)},
+            "Conv_0": {"kernel": -jnp.ones((2, 2))}}
+  grads = jax.tree.map(jnp.zeros_like, params)
+  tx = bn_scale_l1(0.1)
+  updates, _ = tx.update(grads, tx.init(params), params)
+  np.testing.assert_allclose(updates["BatchNorm_0"]["scale"], [0.1, -0.1, 0.0])
+  np.testing.assert_array_equal(updates["BatchNorm_0"]["bias"], np.zeros(3))
+  np.testing.assert_array_equal(updates["Conv_0"]["kernel"], np.zeros((2, 2)))
+  # Through make_optimizer: plain SGD moves each scale by -lr * s * sign(gamma).
+  block = config_base.optimizer(lr=1.0, name="sgd")
+  block.bn_l1 = 0.1
+  sgd = make_optimizer(block, 10)
+  step, _ = sgd.update(grads, sgd.init(params), params)
+  np.testing.assert_allclose(step["BatchNorm_0"]["scale"], [-0.1, 0.1, 0.0])

@@ -3,7 +3,7 @@
     python -m jaxgen.main --config configs/lottery/early_bird_dcgan_digits.py \
         --workdir runs/lottery/early_bird_dcgan_digits
 
-(or python -m jaxgen.pruning.early_bird_run with the same flags). The dense DCGAN trains
+The dense DCGAN trains
 until its BatchNorm channel mask (50% of G's channels and of D's, every 50 steps)
 stops changing (Hamming distance < 0.1 to each of the last 5 masks); the narrower DCGAN
 with those channels and their weights then trains 3000 steps, and so does the dense

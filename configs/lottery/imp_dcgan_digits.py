@@ -1,6 +1,6 @@
 """Lottery tickets of a DCGAN (width 32) on the embedded digits (16x16): IMP with late rewinding.
 
-    python -m jaxgen.pruning.imp --config configs/lottery/imp_dcgan_digits.py \
+    python -m jaxgen.main --config configs/lottery/imp_dcgan_digits.py \
         --workdir runs/lottery/imp_dcgan_digits
 
 Round 0 trains the dense DCGAN (1000 steps); each further round prunes 20% of the
@@ -8,11 +8,12 @@ remaining weights of G and D jointly (global magnitude), rewinds to step 10 and
 retrains. Baselines at the same sparsities: --config.pruning.method=random or reinit
 with --config.pruning.reference=<the IMP workdir>, or snip / grasp.
 
-Last measured (2 shared CPU cores, 40-90 s per round including compilation; seed 0;
-FID-digits on jaxgen's digits classifier, lower is better; --config.pruning.rounds=10):
-dense 11.8; IMP 10.1 at 59% sparsity, 11.1 at 74%, 14.0 at 79%, 18.7 at 89% (18.6% of
-the dense FLOPs); random pruning 18.3 / 19.7 / 18.0 / 32.6 at the same sparsities;
-random reinit 13.5 / 9.3 / 11.1 / 15.4 (one seed: reinit is not beaten here).
+Last measured (experiments/lottery/README.md: `experiments/lottery/compare.py ... --seeds
+0,1,2 --rounds 10`; 20-50 s per round on 2 shared CPU cores; FID-digits on jaxgen's
+digits classifier, lower is better; means over n=3 seeds): dense 0.58; IMP 0.55 at 59%
+sparsity, 0.54 at 74%, 0.57 at 83%, 0.87 at 89% (18.6% of the dense FLOPs); random
+pruning 0.72 / 0.87 / 1.10 / 2.07 and random reinit 0.67 / 0.55 / 0.66 / 0.80 at the
+same sparsities.
 """
 
 from jaxgen import config_base

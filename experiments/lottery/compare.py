@@ -10,7 +10,7 @@ the rewind point; `transfer` takes the masks of the config's pruning.reference (
 configs/lottery/transfer_gan_to_vae_digits.py). Runs live in <workdir>/seed<s>/<method>
 and resume; `--set field=value` overrides the config (e.g. --set pruning.scope=g).
 Writes <workdir>/table_<metric>.md (the headline metric, or --metric, per round: mean ±
-std over the seeds of every run found under <workdir>, so calls for other seeds or
+std (ddof=1) and n over the seeds of every run found under <workdir>, so calls for other seeds or
 methods add up) and <workdir>/sparsity_vs_<metric>.png (or --figure). `--methods ''`
 only tabulates and plots.
 """
@@ -27,6 +27,7 @@ from absl import logging
 import numpy as np
 
 from jaxgen.pruning import imp
+from jaxgen.sweeps.report import mean_std, sample_std
 
 METHODS = ("imp", "random", "reinit", "snip", "grasp", "transfer")
 
@@ -88,7 +89,7 @@ def headline(records: list[dict]) -> str:
 
 
 def summarise(runs: dict[str, dict[int, list[dict]]], metric: str) -> str:
-  """Markdown table: per round, sparsity, FLOPs and mean ± std of `metric` per method."""
+  """Markdown table: per round, sparsity, FLOPs and mean ± std (ddof=1, n) per method."""
   methods = list(runs)
   by_round: dict[int, dict] = collections.defaultdict(dict)
   for method, seeds in runs.items():
@@ -107,9 +108,7 @@ def summarise(runs: dict[str, dict[int, list[dict]]], metric: str) -> str:
     cells = [str(rnd), f"{100 * row['sparsity']:.1f}%", f"{100 * row['flops']:.1f}%"]
     for method in methods:
       values = row.get(method)
-      cells.append("-" if not values else
-                   f"{np.mean(values):.2f} ± {np.std(values):.2f}" if len(values) > 1
-                   else f"{values[0]:.2f}")
+      cells.append(mean_std(values, ".2f") if values else "-")
       if method + "_at" in row:
         cells[-1] += f" (at {100 * row[method + '_at']:.1f}%)"
     lines.append("| " + " | ".join(cells) + " |")
@@ -117,7 +116,7 @@ def summarise(runs: dict[str, dict[int, list[dict]]], metric: str) -> str:
 
 
 def plot(runs: dict[str, dict[int, list[dict]]], metric: str, path: str, title: str) -> None:
-  """Mean ± std of `metric` against sparsity, one line per method."""
+  """Mean ± std (ddof=1) of `metric` against sparsity, one line per method."""
   import matplotlib  # pylint: disable=import-outside-toplevel
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
@@ -130,7 +129,7 @@ def plot(runs: dict[str, dict[int, list[dict]]], metric: str, path: str, title: 
       xs.append(100 * next(r["sparsity"] for records in seeds.values() for r in records
                            if r["round"] == rnd))
       means.append(np.mean(values))
-      stds.append(np.std(values))
+      stds.append(sample_std(values))
     ax.errorbar(xs, means, yerr=stds, marker="o", capsize=3, label=method)
   ax.set_xlabel("sparsity (%)")
   ax.set_ylabel(metric)

@@ -6,7 +6,9 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from jaxgen.data.base import Batch, DataSpec, Dataset, batch_rng, check_stream_args, eval_rng
+from jaxgen.data.base import (Batch, DataSpec, Dataset, batch_rng, check_stream_args,
+                              eval_rng, process_rows)
+from jaxgen.errors import DataError
 
 
 def epoch_permutation(seed: int, epoch: int, num_examples: int) -> np.ndarray:
@@ -24,7 +26,7 @@ def batch_indices(
   """
   batch_size, seed, start = check_stream_args(batch_size, seed, start)
   if num_examples <= 0:
-    raise ValueError("cannot batch an empty dataset")
+    raise DataError("cannot batch an empty dataset")
   return _batch_indices(num_examples, batch_size, seed, start)
 
 
@@ -77,7 +79,7 @@ class ArrayDataset(Dataset):
     if y is None:
       y = np.zeros(len(x), np.int32)
     if len(x) != len(y):
-      raise ValueError(f"dataset {spec.name!r}: {len(x)} examples but {len(y)} labels")
+      raise DataError(f"dataset {spec.name!r}: {len(x)} examples but {len(y)} labels")
     self.spec = spec
     self.num_examples = len(x)
     self._x = x
@@ -86,11 +88,18 @@ class ArrayDataset(Dataset):
 
   def _gather(self, idx: np.ndarray) -> Batch:
     x = np.asarray(self._transform(self._x[idx]), np.float32)
-    return {"x": x, "y": self._y[idx]}
+    # 'index': each example's position in the dataset (per-example state such as IAAT's eps).
+    return {"x": x, "y": self._y[idx], "index": np.asarray(idx, np.int32)}
 
   def batches(self, batch_size: int, *, seed: int, start: int = 0) -> Iterator[Batch]:
     indices = batch_indices(self.num_examples, batch_size, seed=seed, start=start)
     return map(self._gather, indices)
+
+  def process_batches(self, batch_size: int, *, seed: int, start: int = 0,
+                      process_index: int = 0, process_count: int = 1) -> Iterator[Batch]:
+    rows = process_rows(batch_size, process_index, process_count)
+    indices = batch_indices(self.num_examples, batch_size, seed=seed, start=start)
+    return (self._gather(idx[rows]) for idx in indices)  # transforms only its own rows
 
   def sample(self, n: int, *, seed: int) -> Batch:
     return self._gather(sample_indices(self.num_examples, int(n), seed=seed))

@@ -8,6 +8,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from jaxgen import config_base
+from jaxgen.errors import ConfigError
 from jaxgen.registry import Registry
 
 Batch = dict[str, np.ndarray]
@@ -45,6 +47,19 @@ class Dataset(abc.ABC):
   def sample(self, n: int, *, seed: int) -> Batch:
     """Returns n real examples for evaluation, without replacement when possible."""
 
+  def process_batches(self, batch_size: int, *, seed: int, start: int = 0,
+                      process_index: int = 0, process_count: int = 1) -> Iterator[Batch]:
+    """This process's rows `process_rows(...)` of each global batch of `batches`.
+
+    The processes' slices, concatenated in process order, are the one-process stream.
+    Datasets that can load only those rows override this; the default slices.
+    """
+    stream = self.batches(batch_size, seed=seed, start=start)
+    if process_count == 1:
+      return stream
+    rows = process_rows(batch_size, process_index, process_count)
+    return ({k: v[rows] for k, v in batch.items()} for batch in stream)
+
 
 DatasetBuilder = Callable[[Any], Dataset]
 
@@ -53,9 +68,18 @@ DATASETS: Registry[DatasetBuilder] = Registry("dataset.name")
 
 def get_dataset(config: Any) -> Dataset:
   """Builds the dataset named by `config.name` (the `config.dataset` sub-config)."""
-  name = config.get("name", "")
-  key = TFDS_KEY if str(name).startswith(TFDS_PREFIX) else name
+  config = config_base.complete(config_base.dataset_defaults(), config)
+  key = TFDS_KEY if str(config.name).startswith(TFDS_PREFIX) else config.name
   return DATASETS.get(key)(config)
+
+
+def process_rows(batch_size: int, process_index: int, process_count: int) -> slice:
+  """Rows of a global batch that process `process_index` of `process_count` loads."""
+  if batch_size % process_count:
+    raise ValueError(f"batch size {batch_size} is not divisible by the number of "
+                     f"processes ({process_count})")
+  per_process = batch_size // process_count
+  return slice(process_index * per_process, (process_index + 1) * per_process)
 
 
 def check_stream_args(batch_size: int, seed: int, start: int) -> tuple[int, int, int]:
@@ -85,17 +109,17 @@ def eval_rng(seed: int, index: int = 0) -> np.random.Generator:
 
 def image_size_field(config: Any) -> int:
   """Reads `image_size` (0 = native size), rejecting negative values."""
-  size = int(config.get("image_size", 0))
+  size = int(config.image_size)
   if size < 0:
-    raise ValueError(f"dataset.image_size must be >= 0, got {size}")
+    raise ConfigError(f"dataset.image_size must be >= 0, got {size}")
   return size
 
 
 def split_field(config: Any, name: str, allowed: tuple[str, ...]) -> str:
   """Reads `split` (default 'train') and checks it is one of `allowed`."""
-  split = config.get("split", "train")
+  split = config.split
   if split not in allowed:
-    raise ValueError(
+    raise ConfigError(
         f"dataset {name!r}: unknown dataset.split {split!r}; choose one of: "
         f"{', '.join(allowed)}"
     )

@@ -14,6 +14,7 @@ import numpy as np
 from jaxgen.data.arrays import ArrayDataset
 from jaxgen.data.base import DATASETS, DataSpec, image_size_field, split_field
 from jaxgen.data.images import ImageTransform
+from jaxgen.errors import DataError
 
 _PREFIX = {"train": "train", "test": "t10k"}
 _IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dims
@@ -50,7 +51,7 @@ def find_idx_file(source: IdxSource, directory: str, stem: str) -> str:
   for path in (os.path.join(directory, stem), os.path.join(directory, stem + ".gz")):
     if os.path.isfile(path):
       return path
-  raise FileNotFoundError(
+  raise DataError(
       f"dataset {source.name!r}: no {stem}[.gz] in {directory}; {source.how_to_get}"
   )
 
@@ -60,15 +61,15 @@ def parse_idx(data: bytes, path: str, magic: int) -> np.ndarray:
   ndim = magic & 0xFF
   header = 4 + 4 * ndim
   if len(data) < header:
-    raise ValueError(f"corrupt IDX file {path}: {len(data)} bytes is shorter than its header")
+    raise DataError(f"corrupt IDX file {path}: {len(data)} bytes is shorter than its header")
   found = int.from_bytes(data[:4], "big")
   if found != magic:
-    raise ValueError(
+    raise DataError(
         f"corrupt IDX file {path}: magic number {found:#010x}, expected {magic:#010x}"
     )
   shape = tuple(int(d) for d in np.frombuffer(data, ">u4", count=ndim, offset=4))
   if len(data) != header + int(np.prod(shape)):
-    raise ValueError(
+    raise DataError(
         f"corrupt IDX file {path}: header says shape {shape} "
         f"({header + int(np.prod(shape))} bytes) but the file has {len(data)} bytes"
     )
@@ -83,7 +84,7 @@ def read_idx(path: str, magic: int) -> np.ndarray:
     try:
       data = gzip.decompress(data)
     except (OSError, EOFError, zlib.error) as e:
-      raise ValueError(f"corrupt IDX file {path}: not valid gzip ({e})") from e
+      raise DataError(f"corrupt IDX file {path}: not valid gzip ({e})") from e
   return parse_idx(data, path, magic)
 
 
@@ -95,12 +96,12 @@ def _load_cached(
   images = read_idx(images_path, _IMAGES_MAGIC)
   labels = read_idx(labels_path, _LABELS_MAGIC)
   if len(images) != len(labels):
-    raise ValueError(
+    raise DataError(
         f"IDX files disagree: {images_path} has {len(images)} images but "
         f"{labels_path} has {len(labels)} labels"
     )
   if labels.size and labels.max() >= _NUM_CLASSES:
-    raise ValueError(f"corrupt IDX file {labels_path}: label {labels.max()} >= {_NUM_CLASSES}")
+    raise DataError(f"corrupt IDX file {labels_path}: label {labels.max()} >= {_NUM_CLASSES}")
   return images[..., None], labels.astype(np.int32)
 
 
@@ -119,7 +120,7 @@ def build_idx(source: IdxSource, config: Any) -> ArrayDataset:
   """An IDX dataset: 28x28x1 grey images natively, 10 classes."""
   split = split_field(config, source.name, tuple(_PREFIX))
   transform = ImageTransform(max_value=255.0, image_size=image_size_field(config))
-  directory = os.path.expanduser(config.get("data_dir", "") or source.default_dir)
+  directory = os.path.expanduser(config.data_dir or source.default_dir)
   images, labels = load_idx_split(source, directory, split)
   spec = DataSpec(source.name, transform.output_shape(images.shape[1:]), _NUM_CLASSES, "image")
   return ArrayDataset(spec, images, labels, transform)

@@ -15,6 +15,7 @@ from jaxgen.data.base import (
     check_stream_args,
     eval_rng,
 )
+from jaxgen.errors import ConfigError
 
 
 def _read_only(a: np.ndarray) -> np.ndarray:
@@ -32,16 +33,16 @@ class GaussianMixture(Dataset):
   def __init__(self, name: str, means: Any, stds: Any, weights: Any = None):
     means = np.array(means, np.float64)
     if means.ndim != 2 or means.shape[1] != 2 or not len(means):
-      raise ValueError(f"dataset {name!r}: dataset.means must be a non-empty list of [x, y]")
+      raise ConfigError(f"dataset {name!r}: dataset.means must be a non-empty list of [x, y]")
     k = len(means)
     stds = np.array(stds, np.float64)
     if stds.ndim == 0:
       stds = np.full(k, stds)
     if stds.shape != (k,) or np.any(stds <= 0):
-      raise ValueError(f"dataset {name!r}: dataset.stds must be positive, one or {k} values")
+      raise ConfigError(f"dataset {name!r}: dataset.stds must be positive, one or {k} values")
     weights = np.ones(k) if weights is None else np.array(weights, np.float64)
     if weights.shape != (k,) or np.any(weights < 0) or weights.sum() <= 0:
-      raise ValueError(
+      raise ConfigError(
           f"dataset {name!r}: dataset.weights must be {k} non-negative values, not all 0"
       )
     self.means = _read_only(means)
@@ -84,23 +85,23 @@ def grid_means(side: int = 5, spacing: float = 2.0) -> np.ndarray:
 @DATASETS.register("ring8")
 def build_ring8(config: Any) -> GaussianMixture:
   """8 modes on a circle of radius 2, std 0.02 (unrolled GAN / VEEGAN setup)."""
-  means = ring_means(8, float(config.get("radius", 2.0)))
-  return GaussianMixture("ring8", means, float(config.get("std", 0.02)))
+  means = ring_means(8, float(config.radius))
+  return GaussianMixture("ring8", means, float(config.std or 0.02))
 
 
 @DATASETS.register("grid25")
 def build_grid25(config: Any) -> GaussianMixture:
   """5x5 modes at {-4, -2, 0, 2, 4}^2, std 0.05 (VEEGAN / PacGAN setup)."""
-  means = grid_means(5, float(config.get("spacing", 2.0)))
-  return GaussianMixture("grid25", means, float(config.get("std", 0.05)))
+  means = grid_means(5, float(config.spacing))
+  return GaussianMixture("grid25", means, float(config.std or 0.05))
 
 
 @DATASETS.register("mixture")
 def build_mixture(config: Any) -> GaussianMixture:
   """User-given `means`, `stds` (scalar or per mode, default 0.05), `weights` (default equal)."""
-  means = config.get("means", None)
-  if means is None:
-    raise ValueError("dataset 'mixture' needs dataset.means, a list of [x, y]")
+  means = config.means
+  if not len(means):
+    raise ConfigError("dataset 'mixture' needs dataset.means, a list of [x, y]")
   return GaussianMixture(
-      "mixture", means, config.get("stds", 0.05), config.get("weights", None)
+      "mixture", means, config.stds, config.weights if len(config.weights) else None
   )

@@ -19,6 +19,7 @@ from jaxgen.data.base import (
     image_size_field,
 )
 from jaxgen.data.images import ImageTransform
+from jaxgen.errors import ConfigError, DataError
 
 _LOAD_BATCH = 1024  # examples per tf.data batch when decoding a split into memory
 
@@ -122,7 +123,7 @@ def _load_in_memory(pairs: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     xs.append(x)
     ys.append(y)
   if not xs:
-    raise ValueError(f"dataset {name!r}: the split is empty")
+    raise DataError(f"dataset {name!r}: the split is empty")
   return np.concatenate(xs), np.concatenate(ys)
 
 
@@ -130,38 +131,36 @@ def _load_in_memory(pairs: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
 def build_tfds(config: Any) -> Dataset:
   """Any TFDS image dataset: `tfds.load(name, split=split, data_dir=data_dir or None)`.
 
-  Fields: image_key ('image'), label_key ('label'; unlabeled if absent),
-  center_crop (False), image_size (0 = native), in_memory (True),
-  shuffle_buffer (10000, streaming only).
+  Fields (defaults in config_base): image_key, label_key (unlabeled if absent),
+  center_crop, image_size (0 = native), in_memory, shuffle_buffer (streaming only).
   """
-  full_name = config.get("name", "")
+  full_name = config.name
   name = full_name[len(TFDS_PREFIX):]
   if not name:
-    raise ValueError("dataset.name 'tfds:' needs a TFDS name, e.g. 'tfds:cifar10'")
-  image_key = config.get("image_key", "image")
-  label_key = config.get("label_key", "label")
+    raise ConfigError("dataset.name 'tfds:' needs a TFDS name, e.g. 'tfds:cifar10'")
+  image_key, label_key = config.image_key, config.label_key
   transform = ImageTransform(
       max_value=255.0,
       image_size=image_size_field(config),
-      crop=bool(config.get("center_crop", False)),
+      crop=config.center_crop,
   )
 
   tf, tfds = _import_tf()
   ds, info = tfds.load(
       name,
-      split=config.get("split", "train"),
-      data_dir=os.path.expanduser(config.get("data_dir", "")) or None,
+      split=config.split,
+      data_dir=os.path.expanduser(config.data_dir) or None,
       with_info=True,
   )
   features = info.features
   if image_key not in features:
-    raise ValueError(
+    raise ConfigError(
         f"dataset {full_name!r}: no feature {image_key!r} (has {', '.join(features.keys())}); "
         "set dataset.image_key"
     )
   image_feature = features[image_key]
   if np.dtype(image_feature.np_dtype) != np.uint8:
-    raise ValueError(f"dataset {full_name!r}: feature {image_key!r} is not uint8 images")
+    raise DataError(f"dataset {full_name!r}: feature {image_key!r} is not uint8 images")
   shape = tuple(image_feature.shape)
   labeled = label_key in features and hasattr(features[label_key], "num_classes")
   num_classes = int(features[label_key].num_classes) if labeled else 0
@@ -175,7 +174,7 @@ def build_tfds(config: Any) -> Dataset:
     out_shape = (transform.image_size, transform.image_size, shape[2])
     example_transform, batch_transform = transform, np.asarray
   else:
-    raise ValueError(
+    raise ConfigError(
         f"dataset {full_name!r}: images have varying shape {shape}; set dataset.image_size"
     )
   spec = DataSpec(full_name, out_shape, num_classes, "image")
@@ -183,14 +182,14 @@ def build_tfds(config: Any) -> Dataset:
       tf, ds, image_key, label_key if labeled else None, example_transform, out_shape
   )
 
-  if config.get("in_memory", True):
+  if config.in_memory:
     x, y = _load_in_memory(pairs, full_name)
     return ArrayDataset(spec, x, y, batch_transform)
   num_examples = int(ds.cardinality())
   if num_examples < 0:  # unknown cardinality: count once
     num_examples = int(pairs.reduce(np.int64(0), lambda count, *_: count + 1))
   if num_examples == 0:
-    raise ValueError(f"dataset {full_name!r}: the split is empty")
+    raise DataError(f"dataset {full_name!r}: the split is empty")
   return TfdsStream(
-      spec, pairs, num_examples, batch_transform, int(config.get("shuffle_buffer", 10_000))
+      spec, pairs, num_examples, batch_transform, config.shuffle_buffer
   )

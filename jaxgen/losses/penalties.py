@@ -2,6 +2,8 @@
 
 A penalty is `penalty(d_fn, real, fake, key) -> scalar`, where `d_fn(x) -> logits`
 closes over the current discriminator parameters, so it is differentiated with them.
+`PENALTY_POINTS` says where each penalty evaluates D, so a conditional discriminator
+is given each point's own labels (`penalty_labels`).
 """
 
 from __future__ import annotations
@@ -74,6 +76,22 @@ def dragan_penalty(d_fn: DiscriminatorFn, real: Array, fake: Array, key: Array) 
   alpha = jax.random.uniform(k_mix, shape, dtype=real.dtype)
   x_hat = alpha * real + (1.0 - alpha) * noisy
   return jnp.mean((_input_grad_norms(d_fn, x_hat) - 1.0) ** 2)
+
+
+# Where each penalty takes D's input gradient: at real data, at generated data, or at
+# points between a real example and a generated one of the same class.
+PENALTY_POINTS = {"gp": "interpolates", "gp0": "interpolates", "r1": "real",
+                  "r2": "fake", "dragan": "real"}
+
+
+def penalty_labels(name: str, y_real: Array, y_fake: Array) -> Array:
+  """The class labels a conditional D sees at the points penalty `name` evaluates it.
+
+  R1/DRAGAN: the real examples' own labels; R2: the generated examples'; interpolates
+  (GP, GP0) lie between a real example and a fake of the same class (the fake partner
+  must be generated with y_real), so they carry y_real.
+  """
+  return y_fake if PENALTY_POINTS[name] == "fake" else y_real
 
 
 def get_penalty(name: str) -> Penalty:

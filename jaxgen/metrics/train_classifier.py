@@ -14,6 +14,8 @@ import sys
 from absl import app, flags, logging
 import ml_collections
 
+from jaxgen.errors import ConfigError, UserError
+
 _DATASET = flags.DEFINE_string("dataset", "digits", "Labelled image dataset (dataset.name).")
 _IMAGE_SIZE = flags.DEFINE_integer("image_size", 16, "Square image side; 0 = native size.")
 _DATA_DIR = flags.DEFINE_string("data_dir", "", "dataset.data_dir; '' = the source's default.")
@@ -39,12 +41,12 @@ def main(argv: list[str]) -> None:
   try:
     out = _OUT.value or feature_nets.default_classifier_dir(get_dataset(dataset_config).spec)
     if classifier.is_saved(out):
-      raise ValueError(f"{out} already holds a classifier; delete it or choose another --out")
+      raise ConfigError(f"{out} already holds a classifier; delete it or choose another --out")
     trained = classifier.train_classifier(
         dataset_config, steps=_STEPS.value, batch_size=_BATCH_SIZE.value,
         learning_rate=_LR.value, seed=_SEED.value)
     classifier.save_classifier(out, trained)
-  except (ValueError, FileNotFoundError) as e:
+  except UserError as e:  # bugs keep their traceback
     print(f"jaxgen: error: {e}", file=sys.stderr)
     sys.exit(1)
   print(json.dumps({"out": out, **trained.meta}))

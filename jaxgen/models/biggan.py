@@ -20,11 +20,10 @@ import ml_collections
 from jaxgen import nn as jnn
 from jaxgen.data import DataSpec
 from jaxgen.models import conditioning
-from jaxgen.models.attention import SelfAttention
-from jaxgen.models.conditioning import ConditionalBatchNorm
+from jaxgen.models.dcgan import output_activation
 from jaxgen.models.registry import MODELS, GANModels
-from jaxgen.models.resnet import (GBlock, ResNetDiscriminator, check_options, d_layout,
-                                  d_resolutions, resolution)
+from jaxgen.models.resnet import (ResNetDiscriminator, check_options, d_layout,
+                                  d_resolutions, resolution, up_trunk)
 
 ortho = nn.initializers.orthogonal()
 # BigGAN-PyTorch's attention: keys/queries C/8, values C/2, keys/values max-pooled.
@@ -67,17 +66,14 @@ class BigGANGenerator(nn.Module):
                        name="shared")(y) if self.cond else None)
     x = sn(nn.Dense(16 * self.channels[0], kernel_init=ortho))(chunks[0])
     x = x.reshape(z.shape[0], 4, 4, self.channels[0])
-    for features, chunk in zip(self.channels[1:], chunks[1:]):
-      c = chunk if shared is None else jnp.concatenate([shared, chunk], axis=-1)
-      x = GBlock(features, spectral=self.spectral, conv_impl=self.conv_impl,
-                 kernel_init=ortho, shortcut_init=ortho)(x, c, train)
-      if x.shape[1] == self.attention_res:
-        x = SelfAttention(spectral=self.spectral, conv_impl=self.conv_impl,
-                          **ATTENTION)(x, train)
-    x = nn.relu(ConditionalBatchNorm()(x, None, train))
-    x = sn(jnn.Conv(self.output_shape[-1], (3, 3), padding="SAME", kernel_init=ortho,
-                    impl=self.conv_impl))(x)
-    return jnp.tanh(x) if self.output_activation == "tanh" else x
+    conditions = [chunk if shared is None else jnp.concatenate([shared, chunk], axis=-1)
+                  for chunk in chunks[1:]]
+    return up_trunk(x, conditions, self.channels[1:], train=train,
+                    out_channels=self.output_shape[-1],
+                    output_activation=self.output_activation,
+                    attention_res=self.attention_res, spectral=self.spectral,
+                    conv_impl=self.conv_impl, kernel_init=ortho, shortcut_init=ortho,
+                    out_init=ortho, attention_kwargs=ATTENTION)
 
 
 @MODELS.register("biggan")
@@ -85,27 +81,25 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> GANModels:
   """`width` is BigGAN's `ch`; `embed_dim` the shared embedding size (128);
   `attention_res` (0 = none); `g_norm`/`d_norm` 'spectral' as in the paper."""
   side = resolution(spec, "biggan")
-  cond = conditioning.check_cond(config.get("cond", ""), spec)
+  cond = conditioning.check_cond(config.cond, spec)
   n = int(math.log2(side // 4))
   d_mult, down = d_layout(side)
   if side != 64:
     d_mult = (4,) * len(d_mult)
   check_options(config, spec, "biggan", [4 * 2 ** i for i in range(1, n + 1)],
                 d_resolutions(side, down))
-  width, d_width = config.width, config.get("d_width", config.width)
+  width, d_width = config.width, config.d_width or config.width
   g_mult = (16, 16, 8, 4, 2) if side == 64 else (4,) * (n + 1)
-  common = dict(attention_res=config.get("attention_res", 0), cond=cond,
-                num_classes=spec.num_classes,
-                conv_impl=jnn.check_impl(config.get("conv_impl", "auto")))
+  common = dict(attention_res=config.attention_res, cond=cond,
+                num_classes=spec.num_classes, conv_impl=config.conv_impl)
   return GANModels(
       generator=BigGANGenerator(
           output_shape=tuple(spec.shape), channels=tuple(width * m for m in g_mult),
-          embed_dim=config.get("embed_dim", 128),
-          spectral=config.get("g_norm", "spectral") == "spectral",
-          output_activation=config.get("output_activation", "tanh"), **common),
+          embed_dim=config.embed_dim, spectral=config.g_norm == "spectral",
+          output_activation=output_activation(config), **common),
       discriminator=ResNetDiscriminator(
           channels=tuple(d_width * m for m in d_mult), down=down,
-          spectral=config.get("d_norm", "spectral") == "spectral", kernel_init=ortho,
+          spectral=config.d_norm == "spectral", kernel_init=ortho,
           shortcut_init=ortho, attention_kwargs=ATTENTION, **common),
       latent_dim=config.latent_dim,
   )

@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgen.data import DataSpec
+from jaxgen.errors import ConfigError
 from jaxgen.nn import spectral_norm
 
 CONDS = ("", "concat", "projection", "acgan", "adcgan")
@@ -28,11 +29,11 @@ glorot = nn.initializers.xavier_uniform()
 def check_cond(cond: str, spec: DataSpec) -> str:
   """Returns `cond` if it is known and the dataset has labels; else a one-line error."""
   if cond not in CONDS:
-    raise ValueError(f"unknown model.cond {cond!r}; choose one of: "
-                     f"'' (unconditional), {', '.join(CONDS[1:])}")
+    raise ConfigError(f"unknown model.cond {cond!r}; choose one of: "
+                      f"'' (unconditional), {', '.join(CONDS[1:])}")
   if cond and spec.num_classes == 0:
-    raise ValueError(f"model.cond {cond!r} needs class labels but dataset {spec.name!r} "
-                     "has none; use model.cond=''")
+    raise ConfigError(f"model.cond {cond!r} needs class labels but dataset {spec.name!r} "
+                      "has none; use model.cond=''")
   return cond
 
 

@@ -13,6 +13,7 @@ one-hot maps ('concat') or replaces the final conv by a head on the flattened 4x
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import flax.linen as nn
 import jax
@@ -21,6 +22,7 @@ import ml_collections
 
 from jaxgen import nn as jnn
 from jaxgen.data import DataSpec
+from jaxgen.errors import ConfigError
 from jaxgen.models import conditioning
 from jaxgen.models.layers import (check_norm, dcgan_kernel_init, feature_norm,
                                   normalization)
@@ -36,13 +38,13 @@ OUTPUT_ACTIVATIONS = ("tanh", "none")
 def num_halvings(spec: DataSpec, model: str) -> int:
   """log2(resolution / 4), checking the image is square with a power-of-two side in [8, 64]."""
   if spec.kind != "image":
-    raise ValueError(f"model.name {model!r} needs an image dataset; "
-                     f"dataset {spec.name!r} has {spec.kind} examples")
+    raise ConfigError(f"model.name {model!r} needs an image dataset; "
+                      f"dataset {spec.name!r} has {spec.kind} examples")
   height, width = spec.shape[:2]
   n = int(round(math.log2(max(height, 1) / 4))) if height >= 4 else 0
   if height != width or n < 1 or n > 4 or height != 4 * 2 ** n:
-    raise ValueError(f"model.name {model!r} needs a square power-of-two image of side 8 to "
-                     f"64 (set dataset.image_size); got {height}x{width}")
+    raise ConfigError(f"model.name {model!r} needs a square power-of-two image of side 8 to "
+                      f"64 (set dataset.image_size); got {height}x{width}")
   return n
 
 
@@ -54,9 +56,9 @@ def default_channels(width: int, n: int, net: str) -> tuple[int, ...]:
 
 def _check_channels(channels: tuple[int, ...], n: int, field: str) -> tuple[int, ...]:
   if len(channels) != n or any(int(c) < 1 for c in channels):
-    raise ValueError(f"{field} must list {n} positive channel counts (one per hidden conv "
-                     f"for this image size), or be empty to derive them from model.width; "
-                     f"got {list(channels)}")
+    raise ConfigError(f"{field} must list {n} positive channel counts (one per hidden conv "
+                      f"for this image size), or be empty to derive them from model.width; "
+                      f"got {list(channels)}")
   return tuple(int(c) for c in channels)
 
 
@@ -66,7 +68,7 @@ def channel_counts(config: ml_collections.ConfigDict,
   n = num_halvings(spec, "dcgan")
   counts = []
   for net in ("g", "d"):
-    given = tuple(config.get(f"{net}_channels", ()) or ())
+    given = tuple(config[f"{net}_channels"])
     counts.append(_check_channels(given, n, f"model.{net}_channels") if given
                   else default_channels(config.width, n, net))
   return counts[0], counts[1]
@@ -82,6 +84,7 @@ class DCGANGenerator(nn.Module):
   cond: str = ""
   num_classes: int = 0
   channels: tuple[int, ...] = ()  # hidden ConvTranspose outputs; () = from width
+  dtype: Any = None  # compute dtype (train.compute_dtype); None = the params' float32
 
   @nn.compact
   def __call__(self, z: jax.Array, y: jax.Array | None = None,
@@ -96,21 +99,23 @@ class DCGANGenerator(nn.Module):
       z = conditioning.concat_one_hot(z, y, self.num_classes)
     x = z.reshape(z.shape[0], 1, 1, z.shape[-1])
     x = sn(jnn.ConvTranspose(channels[0], (4, 4), padding="VALID", use_bias=use_bias,
-                             kernel_init=dcgan_kernel_init, impl=self.conv_impl))(x)
-    x = nn.relu(normalization(norm, train)(x))
+                             kernel_init=dcgan_kernel_init, impl=self.conv_impl,
+                             dtype=self.dtype))(x)
+    x = nn.relu(normalization(norm, train, self.dtype)(x))
     for features in channels[1:]:
       x = sn(jnn.ConvTranspose(features, (4, 4), strides=(2, 2), padding=_UP_PADDING,
                                use_bias=use_bias, kernel_init=dcgan_kernel_init,
-                               impl=self.conv_impl))(x)
-      x = nn.relu(normalization(norm, train)(x))
+                               impl=self.conv_impl, dtype=self.dtype))(x)
+      x = nn.relu(normalization(norm, train, self.dtype)(x))
     x = sn(jnn.ConvTranspose(self.output_shape[-1], (4, 4), strides=(2, 2),
                              padding=_UP_PADDING, kernel_init=dcgan_kernel_init,
-                             impl=self.conv_impl))(x)
+                             impl=self.conv_impl, dtype=self.dtype))(x)
+    x = x.astype(jnp.float32)  # images (and the losses on them) in float32
     return jnp.tanh(x) if self.output_activation == "tanh" else x
 
 
 def down_stack(x: jax.Array, *, width: int, norm: str, conv_impl: str, train: bool,
-               channels: tuple[int, ...] = ()) -> jax.Array:
+               channels: tuple[int, ...] = (), dtype: Any = None) -> jax.Array:
   """D's body: [Conv 4x4 s2, norm (not on the first), LeakyReLU .2]* down to 4x4.
 
   Called inside a compact module's __call__, so its layers are that module's
@@ -125,10 +130,10 @@ def down_stack(x: jax.Array, *, width: int, norm: str, conv_impl: str, train: bo
   for i, features in enumerate(channels):
     conv = jnn.Conv(features, (4, 4), strides=(2, 2), padding=_DOWN_PADDING,
                     use_bias=use_bias or i == 0, kernel_init=dcgan_kernel_init,
-                    impl=conv_impl)
+                    impl=conv_impl, dtype=dtype)
     x = jnn.spectral_norm(conv, train, norm == "spectral")(x)
     if i > 0:  # DCGAN: no normalisation on the discriminator's input layer.
-      x = normalization(act_norm, train)(x)
+      x = normalization(act_norm, train, dtype)(x)
     x = nn.leaky_relu(x, 0.2)
   return x
 
@@ -141,6 +146,7 @@ class DCGANDiscriminator(nn.Module):
   cond: str = ""
   num_classes: int = 0
   channels: tuple[int, ...] = ()  # the body's conv outputs; () = from width
+  dtype: Any = None  # compute dtype (train.compute_dtype); None = the params' float32
 
   @nn.compact
   def __call__(self, x: jax.Array, y: jax.Array | None = None,
@@ -148,38 +154,43 @@ class DCGANDiscriminator(nn.Module):
     if self.cond == "concat":
       x = conditioning.concat_one_hot(x, y, self.num_classes)
     x = down_stack(x, width=self.width, norm=self.norm, conv_impl=self.conv_impl,
-                   train=train, channels=self.channels)
+                   train=train, channels=self.channels, dtype=self.dtype)
     sn = lambda layer: jnn.spectral_norm(layer, train, self.norm == "spectral")
     if self.cond in conditioning.HEAD_CONDS:
       # The final 4x4 'valid' conv is a dense layer on the flattened 4x4 map.
       return conditioning.DiscriminatorHead(
           self.cond, self.num_classes, self.norm == "spectral", dcgan_kernel_init)(
-              x.reshape(x.shape[0], -1), y, train)
+              x.reshape(x.shape[0], -1).astype(jnp.float32), y, train)
     x = sn(jnn.Conv(1, (4, 4), padding="VALID", kernel_init=dcgan_kernel_init,
-                    impl=self.conv_impl))(x)
-    return x.reshape(x.shape[0])
+                    impl=self.conv_impl, dtype=self.dtype))(x)
+    return x.reshape(x.shape[0]).astype(jnp.float32)  # logits (and losses) in float32
+
+
+def output_activation(config: ml_collections.ConfigDict) -> str:
+  """`model.output_activation` of an image generator: 'auto' is tanh."""
+  activation = config.output_activation
+  if activation not in ("auto",) + OUTPUT_ACTIVATIONS:
+    raise ConfigError(f"unknown model.output_activation {activation!r}; "
+                      f"choose one of: {', '.join(OUTPUT_ACTIVATIONS)}")
+  return "tanh" if activation == "auto" else activation
 
 
 @MODELS.register("dcgan")
 def build(config: ml_collections.ConfigDict, spec: DataSpec) -> GANModels:
   g_channels, d_channels = channel_counts(config, spec)
-  cond = conditioning.check_cond(config.get("cond", ""), spec)
+  cond = conditioning.check_cond(config.cond, spec)
   for net in ("g_norm", "d_norm"):
-    check_norm(config.get(net, "batch"), f"model.{net}")
-  jnn.check_impl(config.get("conv_impl", "auto"))
-  if config.get("output_activation", "tanh") not in OUTPUT_ACTIVATIONS:
-    raise ValueError(f"unknown model.output_activation {config.output_activation!r}; "
-                     f"choose one of: {', '.join(OUTPUT_ACTIVATIONS)}")
+    check_norm(config[net], f"model.{net}")
+  jnn.check_impl(config.conv_impl)
+  activation = output_activation(config)
   return GANModels(
       generator=DCGANGenerator(output_shape=tuple(spec.shape), width=config.width,
-                               norm=config.get("g_norm", "batch"),
-                               conv_impl=config.get("conv_impl", "auto"),
-                               output_activation=config.get("output_activation", "tanh"),
+                               norm=config.g_norm, conv_impl=config.conv_impl,
+                               output_activation=activation,
                                cond=cond, num_classes=spec.num_classes,
                                channels=g_channels),
       discriminator=DCGANDiscriminator(width=config.width, channels=d_channels,
-                                       norm=config.get("d_norm", "batch"),
-                                       conv_impl=config.get("conv_impl", "auto"),
+                                       norm=config.d_norm, conv_impl=config.conv_impl,
                                        cond=cond, num_classes=spec.num_classes),
       latent_dim=config.latent_dim,
   )

@@ -12,8 +12,10 @@ import flax.linen as nn
 import jax
 import ml_collections
 
+from jaxgen import config_base
 from jaxgen import nn as jnn
 from jaxgen.data import DataSpec
+from jaxgen.errors import ConfigError
 from jaxgen.models import dcgan, mlp
 from jaxgen.models.dcgan import num_halvings
 from jaxgen.models.layers import check_norm
@@ -27,9 +29,9 @@ def build_encoder(model_config: ml_collections.ConfigDict, spec: DataSpec,
   """The encoder of the family `model_config.name`, mapping `spec` examples to out_dim."""
   name = model_config.name
   if name not in ENCODERS:
-    raise ValueError(f"model.name {name!r} has no encoder; choose one of: "
-                     f"{', '.join(ENCODERS.names())}")
-  return ENCODERS.get(name)(model_config, spec, out_dim)
+    raise ConfigError(f"model.name {name!r} has no encoder; choose one of: "
+                      f"{', '.join(ENCODERS.names())}")
+  return ENCODERS.get(name)(config_base.complete_block("model", model_config), spec, out_dim)
 
 
 class DCGANEncoder(nn.Module):
@@ -67,10 +69,10 @@ class MLPEncoder(nn.Module):
 def _dcgan(config: ml_collections.ConfigDict, spec: DataSpec, out_dim: int) -> nn.Module:
   """Normalised like the discriminator (`model.d_norm`) unless `model.e_norm` is set."""
   num_halvings(spec, "dcgan")
-  norm = config.get("e_norm", config.get("d_norm", "batch"))
+  norm = config.e_norm or config.d_norm
   check_norm(norm, "model.e_norm")
   return DCGANEncoder(out_dim=out_dim, width=config.width, norm=norm,
-                      conv_impl=jnn.check_impl(config.get("conv_impl", "auto")))
+                      conv_impl=jnn.check_impl(config.conv_impl))
 
 
 @ENCODERS.register("mlp")
@@ -78,5 +80,5 @@ def _mlp(config: ml_collections.ConfigDict, spec: DataSpec, out_dim: int) -> nn.
   """As wide and deep as the MLP generator (`model.width`, `model.depth`), or the widths
   `model.hidden_sizes` from the input (the generator runs them in reverse)."""
   del spec  # any example shape is flattened
-  return MLPEncoder(out_dim=out_dim, hidden=config.width, depth=config.get("depth", 3),
+  return MLPEncoder(out_dim=out_dim, hidden=config.width, depth=config.depth,
                     sizes=mlp.hidden_sizes(config))

@@ -8,6 +8,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxgen.errors import ConfigError
+
 # 'spectral' normalizes weights (jaxgen.nn.spectral_norm), not activations; see feature_norm.
 NORMS = ("batch", "layer", "none", "spectral")
 
@@ -22,7 +24,7 @@ def _dcgan_scale_init(key: jax.Array, shape, dtype=jnp.float32) -> jax.Array:
 
 def check_norm(kind: str, field: str) -> None:
   if kind not in NORMS:
-    raise ValueError(f"unknown {field} {kind!r}; choose one of: {', '.join(NORMS)}")
+    raise ConfigError(f"unknown {field} {kind!r}; choose one of: {', '.join(NORMS)}")
 
 
 def feature_norm(kind: str, net: str) -> str:
@@ -36,11 +38,14 @@ def feature_norm(kind: str, net: str) -> str:
   return "batch" if net == "g" else "none"
 
 
-def normalization(kind: str, train: bool) -> Callable[[jax.Array], jax.Array]:
-  """A normalisation layer by name; BatchNorm uses PyTorch's momentum and epsilon."""
+def normalization(kind: str, train: bool, dtype=None) -> Callable[[jax.Array], jax.Array]:
+  """A normalisation layer by name; BatchNorm uses PyTorch's momentum and epsilon.
+
+  `dtype` is the output's (statistics are reduced in float32 and kept in float32).
+  """
   if kind == "batch":
     return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                        scale_init=_dcgan_scale_init)
+                        scale_init=_dcgan_scale_init, dtype=dtype)
   if kind == "layer":
-    return nn.LayerNorm()
+    return nn.LayerNorm(dtype=dtype)
   return lambda x: x

@@ -21,6 +21,7 @@ import ml_collections
 
 from jaxgen import nn as jnn
 from jaxgen.data import DataSpec
+from jaxgen.errors import ConfigError
 from jaxgen.models import conditioning
 from jaxgen.models.registry import MODELS, GANModels
 
@@ -84,29 +85,28 @@ class MLPDiscriminator(nn.Module):
 
 def hidden_sizes(config: ml_collections.ConfigDict) -> tuple[int, ...]:
   """`model.hidden_sizes` as a tuple of positive ints (empty = width x depth)."""
-  sizes = tuple(config.get("hidden_sizes", ()) or ())
+  sizes = tuple(config.hidden_sizes)
   if any(not isinstance(n, int) or n < 1 for n in sizes):
-    raise ValueError(f"model.hidden_sizes must be positive ints, got {sizes}")
+    raise ConfigError(f"model.hidden_sizes must be positive ints, got {sizes}")
   return sizes
 
 
 @MODELS.register("mlp")
 def build(config: ml_collections.ConfigDict, spec: DataSpec) -> GANModels:
-  cond = dict(cond=conditioning.check_cond(config.get("cond", ""), spec),
+  cond = dict(cond=conditioning.check_cond(config.cond, spec),
               num_classes=spec.num_classes)
   sizes = hidden_sizes(config)
-  activation = config.get("output_activation", "none")
+  activation = "none" if config.output_activation == "auto" else config.output_activation
   if activation not in OUTPUT_ACTIVATIONS:
-    raise ValueError(f"unknown model.output_activation {activation!r} for model 'mlp'; "
-                     f"choose one of: {', '.join(OUTPUT_ACTIVATIONS)}")
+    raise ConfigError(f"unknown model.output_activation {activation!r} for model 'mlp'; "
+                      f"choose one of: {', '.join(OUTPUT_ACTIVATIONS)}")
   return GANModels(
       generator=MLPGenerator(output_shape=tuple(spec.shape), hidden=config.width,
-                             depth=config.get("depth", 3),
-                             spectral=config.get("g_norm", "") == "spectral",
+                             depth=config.depth, spectral=config.g_norm == "spectral",
                              sizes=sizes[::-1], output_activation=activation, **cond),
-      discriminator=MLPDiscriminator(hidden=config.get("d_width", config.width),
-                                     depth=config.get("d_depth", config.get("depth", 3)),
-                                     spectral=config.get("d_norm", "") == "spectral",
+      discriminator=MLPDiscriminator(hidden=config.d_width or config.width,
+                                     depth=config.d_depth or config.depth,
+                                     spectral=config.d_norm == "spectral",
                                      sizes=sizes, **cond),
       latent_dim=config.latent_dim,
   )

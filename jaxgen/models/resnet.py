@@ -21,10 +21,11 @@ import ml_collections
 
 from jaxgen import nn as jnn
 from jaxgen.data import DataSpec
+from jaxgen.errors import ConfigError
 from jaxgen.models import conditioning
 from jaxgen.models.attention import SelfAttention
 from jaxgen.models.conditioning import ConditionalBatchNorm, DiscriminatorHead
-from jaxgen.models.dcgan import OUTPUT_ACTIVATIONS
+from jaxgen.models.dcgan import output_activation
 from jaxgen.models.registry import MODELS, GANModels
 
 # SNGAN's initialisation: Glorot uniform, gain sqrt(2) in the residual branch.
@@ -80,6 +81,29 @@ class GBlock(nn.Module):
     h = conv(self.features, 3, self.kernel_init)(h)
     # A 1x1 conv commutes with nearest upsampling; convolving first is 4x cheaper.
     return h + upsample(conv(self.features, 1, self.shortcut_init, "shortcut")(x))
+
+
+def up_trunk(x: jax.Array, conditions: Sequence[Any], channels: Sequence[int], *,
+             train: bool, out_channels: int, output_activation: str, attention_res: int = 0,
+             num_classes: int = 0, spectral: bool = False, conv_impl: str = "auto",
+             kernel_init: Any = residual_init, shortcut_init: Any = glorot,
+             out_init: Any = glorot, attention_kwargs: Any = None) -> jax.Array:
+  """G after its 4x4 dense layer, shared by SNGAN/SAGAN and BigGAN: one GBlock per entry
+  of `channels` (block i conditioned on conditions[i]), self-attention after the block
+  that outputs `attention_res`, then BN, ReLU, conv3x3 and `output_activation`.
+
+  Called inside a generator's compact `__call__`, so its layers are the generator's own
+  (GBlock_i, SelfAttention_0, ...): the parameter tree is that of an inline loop.
+  """
+  for features, c in zip(channels, conditions):
+    x = GBlock(features, num_classes, spectral, conv_impl, kernel_init, shortcut_init)(
+        x, c, train)
+    if x.shape[1] == attention_res:
+      x = SelfAttention(spectral=spectral, conv_impl=conv_impl,
+                        **(attention_kwargs or {}))(x, train)
+  x = nn.relu(ConditionalBatchNorm()(x, None, train))
+  x = _ConvFactory(spectral, train, conv_impl)(out_channels, 3, out_init)(x)
+  return jnp.tanh(x) if output_activation == "tanh" else x
 
 
 class DBlock(nn.Module):
@@ -176,29 +200,26 @@ class ResNetGenerator(nn.Module):
   @nn.compact
   def __call__(self, z: jax.Array, y: jax.Array | None = None,
                train: bool = True) -> jax.Array:
-    conv = _ConvFactory(self.spectral, train, self.conv_impl)
     c = y if self.cond else None
     x = jnn.spectral_norm(nn.Dense(16 * self.channels[0], kernel_init=glorot), train,
                           self.spectral)(z)
     x = x.reshape(z.shape[0], 4, 4, self.channels[0])
-    for features in self.channels[1:]:
-      x = GBlock(features, self.num_classes, self.spectral, self.conv_impl)(x, c, train)
-      if x.shape[1] == self.attention_res:
-        x = SelfAttention(spectral=self.spectral, conv_impl=self.conv_impl)(x, train)
-    x = nn.relu(ConditionalBatchNorm()(x, None, train))
-    x = conv(self.output_shape[-1], 3, glorot)(x)
-    return jnp.tanh(x) if self.output_activation == "tanh" else x
+    return up_trunk(x, [c] * (len(self.channels) - 1), self.channels[1:], train=train,
+                    out_channels=self.output_shape[-1],
+                    output_activation=self.output_activation,
+                    attention_res=self.attention_res, num_classes=self.num_classes,
+                    spectral=self.spectral, conv_impl=self.conv_impl)
 
 
 def resolution(spec: DataSpec, model: str) -> int:
   """The side of `spec`'s square images, checked to be 16, 32 or 64."""
   if spec.kind != "image":
-    raise ValueError(f"model.name {model!r} needs an image dataset; "
-                     f"dataset {spec.name!r} has {spec.kind} examples")
+    raise ConfigError(f"model.name {model!r} needs an image dataset; "
+                      f"dataset {spec.name!r} has {spec.kind} examples")
   height, width = spec.shape[:2]
   if height != width or height not in (16, 32, 64):
-    raise ValueError(f"model.name {model!r} needs square images of side 16, 32 or 64 "
-                     f"(set dataset.image_size); got {height}x{width}")
+    raise ConfigError(f"model.name {model!r} needs square images of side 16, 32 or 64 "
+                      f"(set dataset.image_size); got {height}x{width}")
   return height
 
 
@@ -214,21 +235,18 @@ def check_options(config: ml_collections.ConfigDict, spec: DataSpec, model: str,
                   g_resolutions: Sequence[int], d_resolutions: Sequence[int]) -> None:
   """One-line errors for norms, attention resolution and output activation."""
   for field, allowed in (("g_norm", G_NORMS), ("d_norm", D_NORMS)):
-    value = config.get(field, allowed[0])
+    value = config[field]
     if value not in allowed:
-      raise ValueError(f"model.{field} {value!r} is not supported by model.name "
-                       f"{model!r}; choose one of: {', '.join(allowed)}")
+      raise ConfigError(f"model.{field} {value!r} is not supported by model.name "
+                        f"{model!r}; choose one of: {', '.join(allowed)}")
   choices = [0] + sorted(set(g_resolutions) & set(d_resolutions))
-  attention_res = config.get("attention_res", 0)
+  attention_res = config.attention_res
   if attention_res not in choices:
-    raise ValueError(f"model.attention_res {attention_res} is not a feature-map "
-                     f"resolution of {model!r} at {spec.shape[0]}x{spec.shape[1]}; "
-                     f"choose one of: {', '.join(map(str, choices))}")
-  activation = config.get("output_activation", "tanh")
-  if activation not in OUTPUT_ACTIVATIONS:
-    raise ValueError(f"unknown model.output_activation {activation!r}; "
-                     f"choose one of: {', '.join(OUTPUT_ACTIVATIONS)}")
-  jnn.check_impl(config.get("conv_impl", "auto"))
+    raise ConfigError(f"model.attention_res {attention_res} is not a feature-map "
+                      f"resolution of {model!r} at {spec.shape[0]}x{spec.shape[1]}; "
+                      f"choose one of: {', '.join(map(str, choices))}")
+  output_activation(config)
+  jnn.check_impl(config.conv_impl)
 
 
 def d_resolutions(side: int, down: Sequence[bool]) -> list[int]:
@@ -244,23 +262,22 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> GANModels:
   """SNGAN (`g_norm='batch'`, `d_norm='spectral'`); SAGAN adds `attention_res` and
   `g_norm='spectral'`. `width` sizes G, `d_width` (default `width`) sizes D."""
   side = resolution(spec, "resnet")
-  cond = conditioning.check_cond(config.get("cond", ""), spec)
+  cond = conditioning.check_cond(config.cond, spec)
   n = int(math.log2(side // 4))
   d_mult, down = d_layout(side)
   check_options(config, spec, "resnet", [4 * 2 ** i for i in range(1, n + 1)],
                 d_resolutions(side, down))
-  width, d_width = config.width, config.get("d_width", config.width)
+  width, d_width = config.width, config.d_width or config.width
   g_mult = (16, 8, 4, 2, 1) if side == 64 else (1,) * (n + 1)
-  common = dict(attention_res=config.get("attention_res", 0), cond=cond,
-                num_classes=spec.num_classes,
-                conv_impl=jnn.check_impl(config.get("conv_impl", "auto")))
+  common = dict(attention_res=config.attention_res, cond=cond,
+                num_classes=spec.num_classes, conv_impl=config.conv_impl)
   return GANModels(
       generator=ResNetGenerator(
           output_shape=tuple(spec.shape), channels=tuple(width * m for m in g_mult),
-          spectral=config.get("g_norm", "batch") == "spectral",
-          output_activation=config.get("output_activation", "tanh"), **common),
+          spectral=config.g_norm == "spectral",
+          output_activation=output_activation(config), **common),
       discriminator=ResNetDiscriminator(
           channels=tuple(d_width * m for m in d_mult), down=down,
-          spectral=config.get("d_norm", "spectral") == "spectral", **common),
+          spectral=config.d_norm == "spectral", **common),
       latent_dim=config.latent_dim,
   )

@@ -19,6 +19,7 @@ import jax.numpy as jnp
 from jax import lax
 import numpy as np
 
+from jaxgen.errors import ConfigError
 from jaxgen.nn.matmul_conv import conv_matmul, conv_transpose_matmul
 
 Array = jax.Array
@@ -30,7 +31,7 @@ IMPLS = ("auto", "matmul", "xla")
 def check_impl(impl: str) -> str:
   """Returns `impl` if it names a conv lowering, else raises a one-line ValueError."""
   if impl not in IMPLS:
-    raise ValueError(f"unknown model.conv_impl {impl!r}; choose one of: {', '.join(IMPLS)}")
+    raise ConfigError(f"unknown model.conv_impl {impl!r}; choose one of: {', '.join(IMPLS)}")
   return impl
 
 

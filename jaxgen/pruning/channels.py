@@ -20,6 +20,7 @@ import ml_collections
 import numpy as np
 
 from jaxgen.data import DataSpec
+from jaxgen.errors import ConfigError
 from jaxgen.models import dcgan
 from jaxgen.pruning.early_bird import ChannelMask
 
@@ -34,12 +35,12 @@ _NETS = {"g": ("ConvTranspose", 0), "d": ("Conv", 1)}
 
 def check_supported(model: ml_collections.ConfigDict) -> None:
   """Raises a one-line ValueError unless `model` is a DCGAN that channel tickets handle."""
-  got = {"name": model.get("name", ""), "g_norm": model.get("g_norm", "batch"),
-         "d_norm": model.get("d_norm", "batch"), "cond": model.get("cond", "")}
+  got = {"name": model.name, "g_norm": model.g_norm, "d_norm": model.d_norm,
+         "cond": model.cond}
   if (got["name"] != "dcgan" or got["g_norm"] != "batch" or got["d_norm"] != "batch"
       or got["cond"] not in ("", "concat")):
-    raise ValueError(f"{SUPPORTED}; got " + ", ".join(f"model.{k}={v!r}"
-                                                      for k, v in got.items()))
+    raise ConfigError(f"{SUPPORTED}; got " + ", ".join(f"model.{k}={v!r}"
+                                                       for k, v in got.items()))
 
 
 def kept_channels(mask: ChannelMask, scales: dict[str, Any] | None = None) -> Kept:
@@ -82,8 +83,8 @@ def shrunk_config(config: ml_collections.ConfigDict, kept: Kept,
     keeps = _hidden_keeps(kept, net, len(counts))
     for keep, count in zip(keeps, counts):
       if keep is not None and (keep.max() >= count or keep.min() < 0):
-        raise ValueError(f"the channel mask of model.{net}_channels={list(counts)} keeps "
-                         f"channel {int(keep.max())}: it was made for another model")
+        raise ConfigError(f"the channel mask of model.{net}_channels={list(counts)} keeps "
+                          f"channel {int(keep.max())}: it was made for another model")
     config.model[f"{net}_channels"] = tuple(
         c if k is None else int(k.size) for k, c in zip(keeps, counts))
   return config

@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxgen.errors import ConfigError
 from jaxgen.pruning.magnitude import magnitude_prune, prune_by_score
 from jaxgen.pruning.masks import (Mask, Path, Prunable, everything, kernels, named_leaves,
                                   ones_like, path_string)
@@ -38,8 +39,8 @@ def channel_mask(params: Any, ratio: float) -> ChannelMask:
   """Prunes the fraction `ratio` of all BatchNorm channels with the smallest |scale|."""
   scales = bn_scales(params)
   if not scales:
-    raise ValueError("early-bird channel masks need BatchNorm layers (model.g_norm / "
-                     "model.d_norm = 'batch')")
+    raise ConfigError("early-bird channel masks need BatchNorm layers (model.g_norm / "
+                      "model.d_norm = 'batch')")
   dense = {k: jnp.ones(v.shape, bool) for k, v in scales.items()}
   return prune_by_score(jax.tree.map(jnp.abs, scales), dense, ratio, prunable=everything)
 

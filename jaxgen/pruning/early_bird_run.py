@@ -1,10 +1,13 @@
 """Early-bird channel tickets of a DCGAN (You et al. 2020, as in Kalibhat et al. 2021).
 
-    python -m jaxgen.pruning.early_bird_run \
-        --config configs/lottery/early_bird_dcgan_digits.py \
+    python -m jaxgen.main --config configs/lottery/early_bird_dcgan_digits.py \
         --workdir runs/lottery/early_bird_dcgan_digits
 
-1. search/: the dense GAN trains; every `early_bird.every` steps a channel mask prunes
+(`config.experiment = 'early_bird'`, set by config_base.early_bird_experiment(), makes
+jaxgen.main run it.)
+
+1. search/: the dense GAN trains, with network slimming's L1 penalty `early_bird.l1` on
+   the BatchNorm scales (0 = none); every `early_bird.every` steps a channel mask prunes
    the share `ratio` of the BatchNorm channels of G, and of D, with the smallest |scale|
    (one global threshold per network). Training stops at the early-bird (EB) ticket: the first mask
    within `threshold` normalised Hamming distance of each of the last `lookback` masks;
@@ -34,8 +37,9 @@ import jax
 import ml_collections
 import numpy as np
 
-from jaxgen import data, train
+from jaxgen import config_base, config_check, data, train
 from jaxgen.checkpoint import Checkpointer
+from jaxgen.errors import ConfigError
 from jaxgen.models import dcgan
 from jaxgen.pruning import channels, early_bird, flops, imp
 from jaxgen.trainers import build_trainer
@@ -46,32 +50,23 @@ QualityFn = Callable[[Any], dict[str, float]]  # trained state -> metrics
 
 
 def validate(config: ml_collections.ConfigDict) -> None:
-  """One-line errors for early-bird settings that cannot work."""
+  """One-line errors for a bad field (config_check) or early-bird settings that cannot work."""
   if "early_bird" not in config:
-    raise ValueError("config.early_bird is missing: add config_base.early_bird()")
+    raise ConfigError("config.early_bird is missing: add config_base.early_bird()")
+  config_check.validate(config)
   eb, t = config.early_bird, config.train
   channels.check_supported(config.model)
-  if not 0.0 < eb.ratio < 1.0:
-    raise ValueError(f"early_bird.ratio must lie in (0, 1), got {eb.ratio}")
-  if eb.every <= 0 or eb.every % t.steps_per_call:
-    raise ValueError(f"early_bird.every={eb.every} must be a positive multiple of "
-                     f"train.steps_per_call={t.steps_per_call}")
-  if eb.lookback < 1:
-    raise ValueError(f"early_bird.lookback must be at least 1, got {eb.lookback}")
+  if eb.every % t.steps_per_call:
+    raise ConfigError(f"early_bird.every={eb.every} must be a positive multiple of "
+                      f"train.steps_per_call={t.steps_per_call}")
   m = eb.max_search_steps
-  if m < 0 or m > t.num_steps or m % t.steps_per_call:
-    raise ValueError(f"early_bird.max_search_steps={m} must be 0 or a multiple of "
-                     f"train.steps_per_call={t.steps_per_call} up to "
-                     f"train.num_steps={t.num_steps}")
-  if eb.init not in INITS:
-    raise ValueError(f"unknown early_bird.init {eb.init!r}; choose one of: "
-                     f"{', '.join(INITS)}")
-  if eb.get("budget", "full") not in BUDGETS:
-    raise ValueError(f"unknown early_bird.budget {eb.budget!r}; choose one of: "
-                     f"{', '.join(BUDGETS)}")
-  if eb.get("budget", "full") == "rest" and eb.init != "found":
-    raise ValueError("early_bird.budget='rest' continues the weights at the EB step: it "
-                     "needs early_bird.init='found'")
+  if m > t.num_steps or m % t.steps_per_call:
+    raise ConfigError(f"early_bird.max_search_steps={m} must be 0 or a multiple of "
+                      f"train.steps_per_call={t.steps_per_call} up to "
+                      f"train.num_steps={t.num_steps}")
+  if eb.budget == "rest" and eb.init != "found":
+    raise ConfigError("early_bird.budget='rest' continues the weights at the EB step: it "
+                      "needs early_bird.init='found'")
 
 
 def _read_json(path: str, default: Any) -> Any:
@@ -120,6 +115,16 @@ def _result(log: dict, last: int, limit: int) -> dict | None:
   return None
 
 
+def search_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """The dense search's config: every optimizer adds `early_bird.l1` * sign(gamma) to the
+  BatchNorm scales' gradients (network slimming, as You et al. search); the ticket and
+  the dense baseline train without it."""
+  config = ml_collections.ConfigDict(config.to_dict())
+  for net in config.optim:
+    config.optim[net].bn_l1 = config.early_bird.l1
+  return config
+
+
 def search(config: ml_collections.ConfigDict, workdir: str) -> dict:
   """Runs (or resumes) the dense search in `workdir`; returns its log with the result.
 
@@ -129,13 +134,13 @@ def search(config: ml_collections.ConfigDict, workdir: str) -> dict:
   eb, limit = config.early_bird, config.early_bird.max_search_steps or config.train.num_steps
   os.makedirs(workdir, exist_ok=True)
   path = os.path.join(workdir, "early_bird_search.json")
-  settings = {k: eb[k] for k in ("ratio", "every", "lookback", "threshold")}
+  settings = {k: eb[k] for k in ("ratio", "every", "lookback", "threshold", "l1")}
   settings["limit"] = limit
   log = _read_json(path, {"settings": settings, "masks": {}, "found": {}, "distances": {},
                           "wall_time_s": 0.0})
   if log["settings"] != settings:
-    raise ValueError(f"{workdir} holds a search with other settings ({log['settings']}, "
-                     f"now {settings}); use a new --workdir")
+    raise ConfigError(f"{workdir} holds a search with other settings ({log['settings']}, "
+                      f"now {settings}); use a new --workdir")
   latest = _latest_step(workdir)
   result = None if latest is None else _result(log, latest, limit)
   if result is not None:
@@ -155,7 +160,7 @@ def search(config: ml_collections.ConfigDict, workdir: str) -> dict:
 
   jax.clear_caches()  # compiles its own programs, as a separate process would
   start = time.time()
-  state = train.train_and_evaluate(config, workdir, on_step=on_step)
+  state = train.train_and_evaluate(search_config(config), workdir, on_step=on_step)
   log["wall_time_s"] += time.time() - start
   result = _result(log, int(jax.device_get(state.step)), limit)
   if result is None:
@@ -195,9 +200,9 @@ def _num_params(state: Any) -> int:
 def _quality_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   """`config` with the `pruning.quality` fields that imp.make_quality reads."""
   config = ml_collections.ConfigDict(config.to_dict())
-  config.pruning = ml_collections.ConfigDict(dict(
-      quality=config.early_bird.get("quality", "eval"),
-      pixel_samples=config.early_bird.get("pixel_samples", 1000)))
+  config.pruning = config_base.pruning()
+  config.pruning.update(dict(quality=config.early_bird.quality,
+                             pixel_samples=config.early_bird.pixel_samples))
   return config
 
 
@@ -219,9 +224,11 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
   trainer = build_trainer(config, dataset.spec)
   key = jax.random.PRNGKey(config.seed)
   shapes = jax.eval_shape(trainer.init, key)
+  # The search's optimizers carry the L1 term, so its checkpoints have their own structure.
+  search_shapes = jax.eval_shape(build_trainer(search_config(config), dataset.spec).init, key)
   checkpointer = Checkpointer(os.path.join(workdir, "search"), async_save=False)
   try:
-    at_eb, _ = checkpointer.restore(shapes, step=eb_step)
+    at_eb, _ = checkpointer.restore(search_shapes, step=eb_step)
   finally:
     checkpointer.close()
   at_eb = jax.device_get(at_eb)
@@ -229,7 +236,7 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
   kept = channels.kept_channels(mask, early_bird.bn_scales(
       {"g": at_eb.g.params, "d": at_eb.d.params}))
   ticket_config = channels.shrunk_config(config, kept, dataset.spec)
-  ticket_steps = t.num_steps - eb_step if eb.get("budget", "full") == "rest" else t.num_steps
+  ticket_steps = t.num_steps - eb_step if eb.budget == "rest" else t.num_steps
   ticket_config.train.num_steps = ticket_steps
   g_dense, d_dense = dcgan.channel_counts(config.model, dataset.spec)
   # 'init': the dense run's very initialisation (the loop's eager trainer.init).
@@ -243,7 +250,7 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
   quality_fn = quality_fn or imp.make_quality(_quality_config(config), trainer, dataset)
   dense_flops = _forward_flops(shapes, config, dataset.spec)
   ticket_flops = _forward_flops(ticket, ticket_config, dataset.spec)
-  n_critic = t.get("n_critic", 1)
+  n_critic = t.n_critic
   dense_step = flops.gan_step_flops(dense_flops["g"], dense_flops["d"], n_critic)
   ticket_step = flops.gan_step_flops(ticket_flops["g"], ticket_flops["d"], n_critic)
   train_dense = t.num_steps * dense_step * t.batch_size
@@ -268,24 +275,10 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
                     for s in sorted(log["masks"], key=int) if int(s) <= eb_step],
       "ticket": {k: float(v) for k, v in quality_fn(ticket).items()},
   }
-  if eb.get("baseline", False):
+  if eb.baseline:
     dense, dense_seconds = _timed_train(config, os.path.join(workdir, "dense"))
     record["dense"] = {"wall_time_s": dense_seconds,
                        **{k: float(v) for k, v in quality_fn(dense).items()}}
   _write_json(os.path.join(workdir, "early_bird.json"), record)
   return record
 
-
-if __name__ == "__main__":
-  from absl import app, flags, logging  # pylint: disable=g-import-not-at-top
-  from ml_collections import config_flags
-
-  _CONFIG = config_flags.DEFINE_config_file("config", None, "A configs/lottery/*.py file.")
-  _WORKDIR = flags.DEFINE_string("workdir", "runs/lottery/early_bird", "Output directory.")
-
-  def _main(argv):
-    del argv
-    logging.set_verbosity(logging.WARNING)  # Orbax logs every save at INFO.
-    print(json.dumps(run(_CONFIG.value, _WORKDIR.value), indent=1))
-
-  app.run(_main)

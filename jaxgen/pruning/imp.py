@@ -9,8 +9,10 @@ random positions), `reinit` (IMP's masks on another initialisation), `snip`, `gr
 model's tickets: round r applies the masks of the scoped nets from `pruning.reference`'s
 round r (e.g. a GAN generator's ticket as a VAE decoder) at this run's rewind point.
 
-    python -m jaxgen.pruning.imp --config configs/lottery/imp_dcgan_digits.py \
+    python -m jaxgen.main --config configs/lottery/imp_dcgan_digits.py \
         --workdir runs/lottery/imp
+
+(`config.experiment = 'lottery'`, set by config_base.lottery(), makes jaxgen.main run it.)
 
 Writes per round `round_<r>/` (the training run), `masks/round_<r>.npz`, a record in
 `imp.jsonl` and the plot `sparsity_vs_<metric>.png` of the headline metric
@@ -23,15 +25,16 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from jaxgen import data, train
+from jaxgen import config_check, data, train
 from jaxgen.checkpoint import Checkpointer
+from jaxgen.errors import ConfigError
 from jaxgen.metrics.frechet import fid_from_features
 from jaxgen.pruning import baselines, flops, masks, objectives, state as state_lib
 from jaxgen.pruning.magnitude import magnitude_prune, sparsity_after
@@ -52,7 +55,7 @@ def pixel_frechet(config: ml_collections.ConfigDict, trainer: Trainer,
 
   It ranks models of one dataset only; `pruning.quality='eval'` gives FID-<dataset>.
   """
-  n = config.pruning.get("pixel_samples", 1000)
+  n = config.pruning.pixel_samples
   z = trainer.noise(jax.random.PRNGKey(config.seed + 1), n)
   real = np.asarray(dataset.sample(n, seed=config.seed)["x"]).reshape(n, -1)
   sample = jax.jit(trainer.sample)
@@ -68,22 +71,22 @@ def make_quality(config: ml_collections.ConfigDict, trainer: Trainer,
   '' = the evaluator's best metric (eval.best_metric, else FID-<dataset>), or without a
   feature net a VAE's held-out -ELBO ('nelbo') or an AE's reconstruction MSE ('mse').
   """
-  kind = config.pruning.get("quality", "eval")
-  metric = config.pruning.get("metric", "")
+  kind = config.pruning.quality
+  metric = config.pruning.metric
   if kind not in QUALITIES:
-    raise ValueError(f"unknown pruning.quality {kind!r}; choose one of: "
-                     f"{', '.join(QUALITIES)}")
+    raise ConfigError(f"unknown pruning.quality {kind!r}; choose one of: "
+                      f"{', '.join(QUALITIES)}")
   if kind == "pixels":
     if metric not in ("", "fd_pixels"):
-      raise ValueError(f"pruning.metric {metric!r} is not evaluated with "
-                       "pruning.quality='pixels' (only fd_pixels); set pruning.quality='eval'")
+      raise ConfigError(f"pruning.metric {metric!r} is not evaluated with "
+                        "pruning.quality='pixels' (only fd_pixels); set pruning.quality='eval'")
     return pixel_frechet(config, trainer, dataset)
   from jaxgen import evaluate  # pylint: disable=import-outside-toplevel
   evaluator = evaluate.Evaluator(config, trainer, dataset)
   names = evaluator.metric_names()
   if metric and metric not in names:
-    raise ValueError(f"pruning.metric {metric!r} is not evaluated here; choose one of: "
-                     f"{', '.join(names)}")
+    raise ConfigError(f"pruning.metric {metric!r} is not evaluated here; choose one of: "
+                      f"{', '.join(names)}")
   if not metric:
     best = evaluator.best_metric()
     metric = best[0] if best else next((n for n in HELD_OUT_HEADLINES if n in names), "")
@@ -98,21 +101,17 @@ def make_quality(config: ml_collections.ConfigDict, trainer: Trainer,
 
 
 def validate(config: ml_collections.ConfigDict) -> None:
-  """One-line errors for pruning settings that cannot work."""
+  """One-line errors for a bad field (config_check) or pruning settings that cannot work."""
+  config_check.validate(config)
   p = config.pruning
-  if p.method not in METHODS:
-    raise ValueError(f"unknown pruning.method {p.method!r}; choose one of: "
-                     f"{', '.join(METHODS)}")
-  if p.method in REFERENCE_METHODS and not p.get("reference", ""):
-    raise ValueError(f"pruning.method {p.method!r} reuses IMP's masks: set "
-                     "pruning.reference to the workdir of an IMP run")
-  if not 0.0 < p.fraction < 1.0:
-    raise ValueError(f"pruning.fraction must lie in (0, 1), got {p.fraction}")
-  k = p.get("rewind_step", 0)
+  if p.method in REFERENCE_METHODS and not p.reference:
+    raise ConfigError(f"pruning.method {p.method!r} reuses IMP's masks: set "
+                      "pruning.reference to the workdir of an IMP run")
+  k = p.rewind_step
   if k < 0 or k % config.train.steps_per_call or k >= config.train.num_steps:
-    raise ValueError(f"pruning.rewind_step={k} must be a multiple of "
-                     f"train.steps_per_call={config.train.steps_per_call} below "
-                     f"train.num_steps={config.train.num_steps}")
+    raise ConfigError(f"pruning.rewind_step={k} must be a multiple of "
+                      f"train.steps_per_call={config.train.steps_per_call} below "
+                      f"train.num_steps={config.train.num_steps}")
 
 
 def masked_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
@@ -134,7 +133,7 @@ def _train_steps(trainer: Trainer, config, dataset, state: Any, num_steps: int) 
 
 def rewind_point(config, trainer: Trainer, dataset, template: Any, workdir: str) -> Any:
   """The state at `pruning.rewind_step` (k = 0: the initialisation), saved as a checkpoint."""
-  k = config.pruning.get("rewind_step", 0)
+  k = config.pruning.rewind_step
   if k == 0:
     return jax.device_get(template)
   checkpointer = Checkpointer(os.path.join(workdir, "rewind_point"), async_save=False)
@@ -170,8 +169,8 @@ def reference_ticket(config: ml_collections.ConfigDict, r: int,
   ref = config.pruning.reference
   path = os.path.join(ref, "masks", f"round_{r}.npz")
   if not os.path.exists(path):
-    raise ValueError(f"pruning.reference has no masks for round {r} ({path}); run IMP "
-                     "with at least as many rounds first")
+    raise ConfigError(f"pruning.reference has no masks for round {r} ({path}); run IMP "
+                      "with at least as many rounds first")
   with np.load(path) as f:
     arrays = dict(f)
   ticket = {}
@@ -179,11 +178,11 @@ def reference_ticket(config: ml_collections.ConfigDict, r: int,
     theirs = {k[len(net) + 1:]: v for k, v in arrays.items() if k.startswith(net + "/")}
     if not theirs:
       have = sorted({k.split("/", 1)[0] for k in arrays})
-      raise ValueError(f"pruning.reference {ref!r} has no masks for net {net!r} (it has: "
-                       f"{', '.join(have)}); set pruning.scope to a net it pruned")
+      raise ConfigError(f"pruning.reference {ref!r} has no masks for net {net!r} (it has: "
+                        f"{', '.join(have)}); set pruning.scope to a net it pruned")
     problem = _mismatch(mask, theirs, path)
     if problem:
-      raise ValueError(f"pruning.reference masks do not match net {net!r}: {problem}")
+      raise ConfigError(f"pruning.reference masks do not match net {net!r}: {problem}")
     ticket[net] = masks.from_numpy(theirs, mask)
   return jax.device_get(ticket)
 
@@ -191,21 +190,30 @@ def reference_ticket(config: ml_collections.ConfigDict, r: int,
 def saliency_objective(config: ml_collections.ConfigDict, state: Any,
                        dataset: data.Dataset, nets: tuple[str, ...]):
   """(loss_fn, params) of SNIP/GraSP: the trainer's objective on one real batch."""
-  n = config.pruning.get("saliency_batch", 256)
+  n = config.pruning.saliency_batch
   batch = dataset.sample(n, seed=config.seed)
   x, y = jnp.asarray(batch["x"]), jnp.asarray(batch["y"])
   key = jax.random.PRNGKey(config.seed + 2)
-  kind = config.get("trainer", "gan")
+  kind = config.trainer
   if kind == "gan":
     if not all(name in ("g", "d") for name in nets):
-      raise ValueError(f"pruning.method {config.pruning.method!r} needs a GAN (nets g, d)")
+      raise ConfigError(f"pruning.method {config.pruning.method!r} needs a GAN (nets g, d)")
     z = jax.random.normal(key, (n, config.model.latent_dim))
     return objectives.gan_objective(config.loss.name, state, x, y, z, nets)
   if kind in ("ae", "vae"):
     loss = autoencoder.autoencoder(config, dataset.spec, variational=kind == "vae").loss
     return objectives.autoencoder_objective(loss, state, x, y, key, nets)
-  raise ValueError(f"pruning.method {config.pruning.method!r} needs a gan, ae or vae "
-                   f"trainer, got {kind!r}")
+  raise ConfigError(f"pruning.method {config.pruning.method!r} needs a gan, ae or vae "
+                    f"trainer, got {kind!r}")
+
+
+def ticket_sparsities(ticket: Any, nets: Sequence[str], prunable) -> dict[str, float]:
+  """Sparsity of the pruned nets together and of each ('sparsity_<net>').
+
+  Each net's mask keeps its name in the path, so 'g/...' exclude patterns match there too.
+  """
+  return {"sparsity": masks.sparsity({n: ticket[n] for n in nets}, prunable),
+          **{f"sparsity_{n}": masks.sparsity({n: ticket[n]}, prunable) for n in nets}}
 
 
 def _saliency_ticket(config, point: Any, dataset, nets, dense, sparsity, prunable):
@@ -280,8 +288,7 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
   trainer = build_trainer(config, dataset.spec)
   template = trainer.init(jax.random.PRNGKey(config.seed))
   nets = state_lib.scope_nets(template, p.scope)
-  prunable = masks.make_prunable(p.get("prunable", "kernels"),
-                                 [s for s in p.get("exclude", "").split(",") if s])
+  prunable = masks.make_prunable(p.prunable, [s for s in p.exclude.split(",") if s])
   dense = jax.device_get(state_lib.get_masks(template))
   references = {}  # every round's reference masks, read (and checked) before training
   if p.method in REFERENCE_METHODS:
@@ -321,8 +328,7 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
     trained = jax.device_get(trained)
     quality = {k: float(v) for k, v in quality_fn(trained).items()}
     record = {"round": r, "method": p.method, "target_sparsity": target,
-              "sparsity": masks.sparsity({n: ticket[n] for n in nets}, prunable),
-              **{f"sparsity_{n}": masks.sparsity(ticket[n], prunable) for n in nets},
+              **ticket_sparsities(ticket, nets, prunable),
               **({"reference": p.reference} if p.method in REFERENCE_METHODS else {}),
               "wall_time_s": time.time() - start,
               **ticket_flops(trainer, dataset.spec, trained, ticket), **quality}
@@ -337,18 +343,3 @@ def run(config: ml_collections.ConfigDict, workdir: str, *,
            os.path.join(workdir, f"sparsity_vs_{metric}.png"))
   return records
 
-
-if __name__ == "__main__":
-  from absl import app, flags, logging  # pylint: disable=g-import-not-at-top
-  from ml_collections import config_flags
-
-  _CONFIG = config_flags.DEFINE_config_file("config", None, "A configs/lottery/*.py file.")
-  _WORKDIR = flags.DEFINE_string("workdir", "runs/lottery/imp", "Output directory.")
-
-  def _main(argv):
-    del argv
-    logging.set_verbosity(logging.WARNING)  # Orbax logs every save at INFO.
-    for record in run(_CONFIG.value, _WORKDIR.value):
-      print(json.dumps(record))
-
-  app.run(_main)

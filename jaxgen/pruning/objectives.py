@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgen import losses
+from jaxgen.errors import ConfigError
 
 Params = dict[str, Any]
 
@@ -43,7 +44,7 @@ def gan_objective(loss_name: str, state: Any, x_real: jax.Array, y: jax.Array,
   """
   for name in nets:
     if name not in ("g", "d"):
-      raise ValueError(f"unknown pruning.scope net {name!r} for a GAN; choose one of: d, g")
+      raise ConfigError(f"unknown pruning.scope net {name!r} for a GAN; choose one of: d, g")
   loss = losses.get_loss(loss_name)
 
   def loss_fn(params: Params) -> jax.Array:
@@ -75,8 +76,8 @@ def autoencoder_objective(loss: Callable[..., tuple[jax.Array, Any]], state: Any
   """
   for name in nets:
     if name not in ("enc", "g"):
-      raise ValueError(f"unknown pruning.scope net {name!r} for an AE/VAE; "
-                       "choose one of: enc, g")
+      raise ConfigError(f"unknown pruning.scope net {name!r} for an AE/VAE; "
+                        "choose one of: enc, g")
 
   def loss_fn(params: Params) -> jax.Array:
     return loss(state, (params.get("enc", state.enc.params), params.get("g", state.g.params)),

@@ -11,9 +11,12 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import jax
+import jax.numpy as jnp
 import optax
 
-from jaxgen.pruning.masks import Mask, apply_mask, ones_like
+from jaxgen.errors import ConfigError
+from jaxgen.pruning.early_bird import is_batchnorm_scale
+from jaxgen.pruning.masks import Mask, apply_mask, ones_like, path_names
 
 
 class MaskedState(NamedTuple):
@@ -35,6 +38,23 @@ def masked(inner: optax.GradientTransformation) -> optax.GradientTransformation:
   return optax.GradientTransformation(init, update)
 
 
+def bn_scale_l1(strength: float) -> optax.GradientTransformation:
+  """Adds strength * sign(gamma) to the gradient of every BatchNorm scale gamma.
+
+  The subgradient of strength * sum |gamma|: network slimming's sparsity regularisation
+  (Liu et al. 2017, `updateBN`), which the early-bird search trains with (You et al.
+  2020; their code's s = 1e-4). Other leaves pass unchanged.
+  """
+  def update(updates, state, params=None):
+    if params is None:
+      raise ValueError("bn_scale_l1 needs the params")
+    add = lambda path, g, p: (g + strength * jnp.sign(p)
+                              if is_batchnorm_scale(path_names(path), p) else g)
+    return jax.tree_util.tree_map_with_path(add, updates, params), state
+
+  return optax.GradientTransformation(lambda params: optax.EmptyState(), update)
+
+
 def _is_masked_state(x: Any) -> bool:
   return isinstance(x, MaskedState)
 
@@ -46,8 +66,8 @@ def has_mask(opt_state: optax.OptState) -> bool:
 
 def _check(opt_state: optax.OptState) -> None:
   if not has_mask(opt_state):
-    raise ValueError("this optimizer keeps no pruning mask; set optim.<net>.masked=True "
-                     "(jaxgen/optim.py wraps it in jaxgen.pruning.masked)")
+    raise ConfigError("this optimizer keeps no pruning mask; set optim.<net>.masked=True "
+                      "(jaxgen/optim.py wraps it in jaxgen.pruning.masked)")
 
 
 def get_mask(opt_state: optax.OptState) -> Mask:

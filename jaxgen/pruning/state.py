@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from jaxgen.errors import ConfigError
 from jaxgen.pruning import optimizer as masked_opt
 from jaxgen.pruning.masks import Mask, apply_mask
 
@@ -30,8 +31,8 @@ def scope_nets(state: Any, scope: str) -> tuple[str, ...]:
   if scope == "both":
     return nets
   if scope not in nets:
-    raise ValueError(f"unknown pruning.scope {scope!r} for this model; choose one of: "
-                     f"{', '.join(['both', *nets])}")
+    raise ConfigError(f"unknown pruning.scope {scope!r} for this model; choose one of: "
+                      f"{', '.join(['both', *nets])}")
   return (scope,)
 
 

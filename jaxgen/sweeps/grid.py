@@ -19,7 +19,8 @@ from typing import Any, Collection, Mapping, Sequence
 import jax
 import ml_collections
 
-from jaxgen import data
+from jaxgen import config_check, data
+from jaxgen.errors import ConfigError
 from jaxgen.trainers import Trainer, build_trainer
 
 # Fields the runs of a sweep share because the loop, not the trainer, reads them.
@@ -79,10 +80,10 @@ def get_field(config: ml_collections.ConfigDict, field: str) -> Any:
   node: Any = config
   for part in field.split("."):
     if not isinstance(node, ml_collections.ConfigDict) or part not in node:
-      raise ValueError(f"cannot sweep {field}: the config has no such field")
+      raise ConfigError(f"cannot sweep {field}: the config has no such field")
     node = node[part]
   if isinstance(node, (ml_collections.ConfigDict, list, tuple, dict)) or node is None:
-    raise ValueError(f"cannot sweep {field}: it is not a scalar field")
+    raise ConfigError(f"cannot sweep {field}: it is not a scalar field")
   return node
 
 
@@ -112,8 +113,8 @@ def _convert(field: str, kind: type, value: Any) -> Any:
       return int(ast.literal_eval(value))
     return kind(value)
   except (ValueError, TypeError, SyntaxError):
-    raise ValueError(f"sweep values of {field} must be {kind.__name__}s, got {value!r}"
-                     ) from None
+    raise ConfigError(f"sweep values of {field} must be {kind.__name__}s, got {value!r}"
+                      ) from None
 
 
 def _is_traced(config: ml_collections.ConfigDict, field: str, values: Sequence[Any],
@@ -129,17 +130,17 @@ def _seeds(config: ml_collections.ConfigDict, fields: Mapping[str, Sequence[Any]
            seeds: int | Sequence[int] | None) -> list[int]:
   if "seed" in fields:
     if seeds is not None:
-      raise ValueError("give either sweep seeds (a count) or sweep seed (a list), not both")
+      raise ConfigError("give either sweep seeds (a count) or sweep seed (a list), not both")
     values = [_convert("seed", int, s) for s in fields["seed"]]
   elif isinstance(seeds, int) or seeds is None:
     count = 1 if seeds is None else seeds
     if count < 1:
-      raise ValueError(f"sweep seeds must be a positive count, got {count}")
+      raise ConfigError(f"sweep seeds must be a positive count, got {count}")
     values = [config.seed + i for i in range(count)]
   else:
     values = [_convert("seed", int, s) for s in seeds]
   if not values or len(set(values)) != len(values) or min(values) < 0:
-    raise ValueError(f"sweep seeds must be distinct non-negative integers, got {values}")
+    raise ConfigError(f"sweep seeds must be distinct non-negative integers, got {values}")
   return values
 
 
@@ -165,19 +166,25 @@ def make_grid(config: ml_collections.ConfigDict, fields: Mapping[str, Sequence[A
   fields = {f: list(v) for f, v in fields.items() if f != "seed"}
   for field, values in fields.items():
     if field in LOOP_FIELDS:
-      raise ValueError(f"cannot sweep {field}: every run of a sweep shares the training "
-                       f"loop; {_HOW}")
+      raise ConfigError(f"cannot sweep {field}: every run of a sweep shares the training "
+                        f"loop; {_HOW}")
     kind = type(get_field(config, field))
     if not values:
-      raise ValueError(f"sweep field {field} has no values")
+      raise ConfigError(f"sweep field {field} has no values")
     fields[field] = [_convert(field, kind, v) for v in values]
     if len(set(fields[field])) != len(fields[field]):
-      raise ValueError(f"sweep values of {field} repeat: {fields[field]}")
+      raise ConfigError(f"sweep values of {field} repeat: {fields[field]}")
   traced = tuple(f for f, v in fields.items() if _is_traced(config, f, v, python_fields))
   python = tuple(f for f in fields if f not in traced)
   runs = []
   for index, combo in enumerate(itertools.product(*fields.values(), seed_list)):
     runs.append(Run(index, combo[-1], dict(zip(fields, combo[:-1]))))
+  for run in runs:  # each run's config passes the checks jaxgen.main would make
+    run_fields = config.copy_and_resolve_references()
+    run_fields.seed = run.seed
+    for field, value in run.values.items():
+      set_field(run_fields, field, value)
+    config_check.validate(run_fields)
 
   datasets: dict[str, data.Dataset] = {}
   groups: list[Group] = []

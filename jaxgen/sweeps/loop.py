@@ -21,12 +21,13 @@ import numpy as np
 import tqdm
 from absl import logging
 
-from jaxgen import train
+from jaxgen import config_check, train
 from jaxgen.checkpoint import Checkpointer
+from jaxgen.errors import ConfigError
 from jaxgen.sweeps import report
 from jaxgen.sweeps.grid import Grid, Group, Run, make_grid, run_config
 from jaxgen.sweeps.program import build_program, choose_mesh, untraceable_fields
-from jaxgen.writers import MetricWriter
+from jaxgen.writers import MetricWriter, truncate_metrics
 
 
 @dataclasses.dataclass
@@ -45,10 +46,6 @@ class SweepResult:
     raise IndexError(f"no run {index} in this sweep")
 
 
-# Shared with the single-run loop, so a resumed sweep drops records the same way.
-_truncate_metrics = train._truncate_metrics  # pylint: disable=protected-access
-
-
 def _crossed(before: int, after: int, every: int) -> bool:
   """Whether a multiple of `every` lies in (before, after]."""
   return every > 0 and after // every > before // every
@@ -65,8 +62,8 @@ def _check_grid(grid: Grid, workdir: str) -> None:
   if os.path.exists(path):
     with open(path, encoding="utf-8") as f:
       if json.load(f)["grid"] != described:
-        raise ValueError(f"{workdir} holds another sweep (its sweep.json has other fields, "
-                         "values or seeds); use a new --workdir")
+        raise ConfigError(f"{workdir} holds another sweep (its sweep.json has other fields, "
+                          "values or seeds); use a new --workdir")
   runs = [{"run": r.index, "seed": r.seed, **r.values,
            "group": next(g.index for g in grid.groups if r in g.runs)} for r in grid.runs]
   with open(path, "w", encoding="utf-8") as f:
@@ -109,15 +106,15 @@ def _train_group(group: Group, workdir: str) -> tuple:
   """Trains (or resumes) one group's runs to `train.num_steps`; returns its states."""
   t = group.branches[0].config.train
   mesh = choose_mesh([len(b.runs) for b in group.branches], t.batch_size,
-                     t.get("num_devices", 0))
+                     t.num_devices)
   program = build_program(group, mesh)
   put = lambda x: jax.device_put(x, program.run_sharding)  # noqa: E731
   hparams = tuple({f: put(np.asarray([r.values[f] for r in b.runs], np.float32))
                    for f in b.traced} for b in group.branches)
   states = program.init()
   checkpointer = Checkpointer(os.path.join(workdir, f"group_{group.index}"),
-                              max_to_keep=t.get("keep_checkpoints", 3),
-                              async_save=t.get("async_checkpoints", True))
+                              max_to_keep=t.keep_checkpoints,
+                              async_save=t.async_checkpoints)
   try:
     states, restored = checkpointer.restore(states)
   except Exception:
@@ -127,10 +124,10 @@ def _train_group(group: Group, workdir: str) -> tuple:
   step = int(restored or 0)
   if restored is not None:
     for run in group.runs:
-      _truncate_metrics(run_dir(workdir, run), step)
+      truncate_metrics(run_dir(workdir, run), step)
   writers = {run.index: MetricWriter(run_dir(workdir, run)) for run in group.runs}
   batches = _batches(group, step)
-  bar = tqdm.tqdm(total=t.num_steps, initial=step, disable=not t.get("progress_bar", True),
+  bar = tqdm.tqdm(total=t.num_steps, initial=step, disable=not t.progress_bar,
                   dynamic_ncols=True, unit="step", desc=f"group {group.index}")
   diverged: set[int] = set()
   start_time = last_time = time.time()
@@ -178,7 +175,7 @@ def run_sweep(config: ml_collections.ConfigDict, workdir: str,
   `seeds` is a count (config.seed, config.seed + 1, ...) or a list; a 'seed' entry in
   `fields` lists seeds too. `plot_metrics` are the summary columns drawn in sweep.png.
   """
-  train.validate(config)
+  config_check.validate(config)
   fields = fields or {}
   grid = make_grid(config, fields, seeds)
   python_fields = {f for g in grid.groups for b in g.branches

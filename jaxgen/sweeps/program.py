@@ -16,6 +16,7 @@ import ml_collections
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
+from jaxgen import parallel
 from jaxgen.parallel import DATA_AXIS
 from jaxgen.sweeps.grid import Branch, Group, run_config, set_field
 from jaxgen.trainers import Trainer, build_trainer
@@ -97,12 +98,7 @@ def choose_mesh(run_counts: list[int], batch_size: int, num_devices: int = 0) ->
   Uses the most devices it can such that the 'runs' size divides every branch's run
   count and the 'data' size divides the batch; ties go to more run parallelism.
   """
-  devices = jax.devices()
-  if num_devices:
-    if num_devices > len(devices):
-      raise ValueError(f"train.num_devices={num_devices} but only {len(devices)} "
-                       "devices are visible")
-    devices = devices[:num_devices]
+  devices = parallel.mesh_devices(num_devices)
   n = len(devices)
   best = (1, 1)
   for runs in range(1, n + 1):

@@ -12,7 +12,7 @@ import numpy as np
 
 from jaxgen import images, metrics
 from jaxgen.sweeps.grid import Branch, Grid
-from jaxgen.writers import read_metrics
+from jaxgen.writers import num_grid_samples, read_metrics
 
 TIMING = ("steps_per_s", "examples_per_s", "elapsed_s", "wall_time")
 EVAL_SAMPLES, EVAL_SEED = 2500, 123  # as experiments/mixtures/mode_coverage.py
@@ -41,7 +41,7 @@ def evaluate(branch: Branch, states: Any) -> list[dict[str, float]]:
 def write_samples(branch: Branch, states: Any, run_dirs: Sequence[str]) -> None:
   """`samples.png` per run from its own fixed latents; train.num_grid_samples=0 skips it."""
   kind = branch.dataset.spec.kind
-  n = branch.config.train.get("num_grid_samples", 64 if kind == "image" else 2000)
+  n = num_grid_samples(branch.config.train, kind)
   if not n:
     return
   noise = np.stack([branch.trainer.noise(jax.random.fold_in(jax.random.PRNGKey(r.seed), 1), n)
@@ -121,9 +121,25 @@ def _values(rows: list[dict[str, Any]], metric: str) -> np.ndarray:
   return np.asarray([float(r.get(metric, math.nan)) for r in rows], np.float64)
 
 
+def sample_std(values: Sequence[float]) -> float:
+  """The sample standard deviation (ddof=1) of a table's seeds; 0 for a single value."""
+  v = np.asarray(values, np.float64)
+  return float(v.std(ddof=1)) if v.size > 1 else 0.0
+
+
+def mean_std(values: Sequence[float], digits: str = ".3g") -> str:
+  """'mean ± std (n=N)' with the sample std (ddof=1); a single value stands alone, 'n=1'."""
+  v = np.asarray(values, np.float64)
+  if v.size == 0:
+    return "nan"
+  if v.size == 1:
+    return f"{v[0]:{digits}} (n=1)"
+  return f"{v.mean():{digits}} ± {sample_std(v):{digits}} (n={v.size})"
+
+
 def markdown_table(rows: list[dict[str, Any]], fields: list[str],
                    metric_names: Sequence[str]) -> str:
-  """Mean ± std over seeds of each metric, one line per setting of the swept fields."""
+  """Mean ± std (ddof=1, n) over seeds of each metric, one line per setting of the sweep."""
   lines = ["| " + " | ".join(["setting", "runs", *metric_names]) + " |",
            "|" + "---|" * (len(metric_names) + 2)]
   for label, group in _by_setting(rows, fields).items():
@@ -131,14 +147,14 @@ def markdown_table(rows: list[dict[str, Any]], fields: list[str],
     for name in metric_names:
       v = _values(group, name)
       v = v[np.isfinite(v)]
-      cells.append(f"{v.mean():.3g} ± {v.std():.2g}" if v.size else "nan")
+      cells.append(mean_std(v))
     lines.append(f"| {label} | {len(group)} | " + " | ".join(cells) + " |")
   return "\n".join(lines)
 
 
 def plot(rows: list[dict[str, Any]], fields: list[str], metric_names: Sequence[str],
          path: str, title: str = "") -> None:
-  """One panel per metric: each run as a dot per setting, mean ± std over seeds as a bar."""
+  """One panel per metric: each run as a dot per setting, mean ± std (ddof=1) as a bar."""
   import matplotlib
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
@@ -155,7 +171,7 @@ def plot(rows: list[dict[str, Any]], fields: list[str], metric_names: Sequence[s
                  label="one run" if x == 0 else None)
       finite = v[np.isfinite(v)]
       if finite.size:
-        ax.errorbar(x + 0.3, finite.mean(), yerr=finite.std(), fmt="o", color="black",
+        ax.errorbar(x + 0.3, finite.mean(), yerr=sample_std(finite), fmt="o", color="black",
                     capsize=4, markersize=5, label="mean ± std" if x == 0 else None)
     ax.set_xticks(range(len(groups)), list(groups), rotation=20, ha="right", fontsize=8)
     ax.set_ylabel(name)

@@ -18,7 +18,9 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
+from jaxgen import config_base
 from jaxgen.data import DataSpec
+from jaxgen.errors import ConfigError
 from jaxgen.metrics.likelihood import bits_per_dim
 from jaxgen.models import build_encoder, build_gan
 from jaxgen.optim import make_optimizer
@@ -45,15 +47,8 @@ class Autoencoder(NamedTuple):
   loss: Callable[..., tuple[jax.Array, tuple]]
 
 
-def loss_config(likelihood: str, beta: float = 1.0, decoder_std: float = 0.1,
-                num_bins: int = 256) -> ml_collections.ConfigDict:
-  """The `config.loss` block of an AE or VAE (read with these defaults when absent)."""
-  return ml_collections.ConfigDict(dict(
-      likelihood=likelihood,    # vae: bernoulli | gaussian; ae: also mse (the AE default)
-      beta=beta,                # KL weight: 1 = VAE, > 1 = beta-VAE (ignored by the AE)
-      decoder_std=decoder_std,  # gaussian: fixed std of p(x|z) on the [-1, 1] data scale
-      num_bins=num_bins,        # gaussian: pixel levels, for bits/dim (256 = 8-bit data)
-  ))
+# The `config.loss` block of an AE or VAE; its fields are documented in config_base.
+loss_config = config_base.autoencoder_loss
 
 
 def gaussian_kl(mean: jax.Array, logvar: jax.Array) -> jax.Array:
@@ -74,20 +69,20 @@ def gaussian_nll(mean: jax.Array, x: jax.Array, std: float) -> jax.Array:
 
 
 def _likelihood_name(config: ml_collections.ConfigDict, allowed: tuple[str, ...]) -> str:
-  name = config.loss.get("likelihood", allowed[0])
+  name = allowed[0] if config.loss.likelihood == "auto" else config.loss.likelihood
   if name not in allowed:
-    raise ValueError(f"unknown loss.likelihood {name!r}; choose one of: {', '.join(allowed)}")
+    raise ConfigError(f"unknown loss.likelihood {name!r}; choose one of: {', '.join(allowed)}")
   return name
 
 
 def _decoder_config(config: ml_collections.ConfigDict, likelihood: str):
-  """config.model, with output_activation='none' (logits) by default for a Bernoulli decoder."""
-  activation = config.model.get("output_activation")
+  """config.model, with output_activation 'auto' as 'none' (logits) for a Bernoulli decoder."""
+  activation = config.model.output_activation
   if likelihood != "bernoulli" or activation == "none":
     return config.model
-  if activation is not None:
-    raise ValueError(f"loss.likelihood 'bernoulli' needs decoder logits; set "
-                     f"model.output_activation='none' (got {activation!r})")
+  if activation != "auto":
+    raise ConfigError(f"loss.likelihood 'bernoulli' needs decoder logits; set "
+                      f"model.output_activation='none' (got {activation!r})")
   model = config.model.copy_and_resolve_references()
   with model.unlocked():
     model.output_activation = "none"
@@ -114,16 +109,14 @@ def autoencoder(config: ml_collections.ConfigDict, spec: DataSpec, *,
                 variational: bool) -> Autoencoder:
   """An AE (deterministic code) or VAE (diagonal Gaussian posterior) for `config` on `spec`."""
   likelihood = _likelihood_name(config, VAE_LIKELIHOODS if variational else AE_LIKELIHOODS)
-  beta = config.loss.get("beta", 1.0)
-  std = config.loss.get("decoder_std", 0.1)
-  num_bins = config.loss.get("num_bins", 256)
+  beta, std, num_bins = config.loss.beta, config.loss.decoder_std, config.loss.num_bins
   # Checked when Python numbers; a sweep (jaxgen/sweeps) passes traced floats.
   if isinstance(beta, (int, float)) and beta < 0:
-    raise ValueError(f"loss.beta must be >= 0, got {beta}")
+    raise ConfigError(f"loss.beta must be >= 0, got {beta}")
   if isinstance(std, (int, float)) and std <= 0:
-    raise ValueError(f"loss.decoder_std must be positive, got {std}")
+    raise ConfigError(f"loss.decoder_std must be positive, got {std}")
   if num_bins < 2:
-    raise ValueError(f"loss.num_bins must be >= 2, got {num_bins}")
+    raise ConfigError(f"loss.num_bins must be >= 2, got {num_bins}")
   models = build_gan(_decoder_config(config, likelihood), spec)
   latent_dim = models.latent_dim
   encoder = build_encoder(config.model, spec, 2 * latent_dim if variational else latent_dim)

@@ -91,36 +91,56 @@ def g_class_loss(cond: str, num_classes: int, cls_fake: jax.Array,
 def parse_penalties(config: ml_collections.ConfigDict,
                     loss: losses.GANLoss) -> tuple[list, Any]:
   """The D penalties named by `loss.penalty` ('r1,r2' = several) and their weight."""
-  name = config.loss.get("penalty", "auto")
+  name = config.loss.penalty
   name = loss.default_penalty if name == "auto" else name
   penalties = [(n.strip(), losses.get_penalty(n.strip()))
                for n in name.split(",") if n.strip()]
-  weight = config.loss.get("penalty_weight", -1.0)
+  weight = config.loss.penalty_weight
   # Negative = the loss's own default (10 for WGAN-GP). A sweep passes a traced value.
   if isinstance(weight, (int, float)) and weight < 0:
     weight = loss.default_penalty_weight if loss.default_penalty else 10.0
   return penalties, weight
 
 
+def penalty_terms(penalties: list, d_logits, x_real: jax.Array, y_real: jax.Array,
+                  fake: jax.Array, y_fake: jax.Array, paired_fake: jax.Array,
+                  key: jax.Array) -> dict[str, jax.Array]:
+  """Each D penalty of `penalties` at its own points, with those points' own labels.
+
+  `d_logits(x, y) -> logits [B]`. R1/DRAGAN see (x_real, y_real), R2 (fake, y_fake);
+  GP/GP0 interpolate x_real with `paired_fake`, generated with y_real, so every
+  interpolate has one class (Lipschitz in x for each class of a conditional critic).
+  """
+  terms = {}
+  for (name, penalty), k in zip(penalties, jax.random.split(key, len(penalties))):
+    labels = losses.penalty_labels(name, y_real, y_fake)
+    partner = paired_fake if losses.PENALTY_POINTS[name] == "interpolates" else fake
+    terms[name] = penalty(lambda x, labels=labels: d_logits(x, labels), x_real, partner, k)
+  return terms
+
+
 @TRAINERS.register("gan")
 def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Trainer:
   """A GAN trainer for `config.model` / `config.loss` / `config.optim` on data `spec`."""
-  models = build_gan(config.model, spec)
+  models = build_gan(config.model, spec, config.train.compute_dtype)
   loss = losses.get_loss(config.loss.name)
   penalties, penalty_weight = parse_penalties(config, loss)
-  clip = config.loss.get("clip_d_weights", 0.0)
-  cond = config.model.get("cond", "")
-  cls_weight = config.loss.get("cls_weight", 1.0)
-  ortho_weight = config.loss.get("g_ortho_weight", 0.0)
+  clip = config.loss.clip_d_weights
+  cond = config.model.cond
+  cls_weight = config.loss.cls_weight
+  ortho_weight = config.loss.g_ortho_weight
   if ortho_weight:
     from jaxgen.losses import orthogonal  # pylint: disable=import-outside-toplevel
-  policy = augment.parse_policy(config.train.get("diffaug", ""))
-  ema_decay = config.train.get("ema_decay", 0.0)
-  ema_start = config.train.get("ema_start", 0)
-  n_critic = config.train.get("n_critic", 1)
+  policy = augment.parse_policy(config.train.diffaug)
+  ema_decay = config.train.ema_decay
+  ema_start = config.train.ema_start
+  n_critic = config.train.n_critic
   num_steps = config.train.num_steps
   latent_dim = models.latent_dim
   num_classes = spec.num_classes
+  # Only 'concat' and 'projection' discriminators read the label of their input.
+  interpolates_need_labels = cond in ("concat", "projection") and any(
+      losses.PENALTY_POINTS[name] == "interpolates" for name, _ in penalties)
 
   def noise(key: jax.Array, n: int) -> jax.Array:
     return jax.random.normal(key, (n, latent_dim))
@@ -151,12 +171,17 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Trainer:
 
   def d_update(g: NetState, d: NetState, x_real: jax.Array, y_real: jax.Array,
                key: jax.Array) -> tuple[NetState, Metrics]:
-    z_key, y_key, p_key, a_key, b_key = jax.random.split(key, 5)
+    z_key, y_key, p_key, a_key, b_key, pz_key, pa_key = jax.random.split(key, 7)
     n = x_real.shape[0]
     y_fake = fake_labels(y_key, n)
     fake, _ = _apply(g, noise(z_key, n), y_fake)
     fake = jax.lax.stop_gradient(fake)
     x_real, fake = d_input(a_key, x_real), d_input(b_key, fake)
+    paired_fake = fake
+    if interpolates_need_labels:
+      # D sees the label: interpolate each real example with a fake of its own class.
+      paired_fake, _ = _apply(g, noise(pz_key, n), y_real)
+      paired_fake = d_input(pa_key, jax.lax.stop_gradient(paired_fake))
 
     def loss_fn(params):
       real_out, stats = _apply(d, x_real, y_real, params)
@@ -171,9 +196,9 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Trainer:
         cls_term = d_class_loss(cond, num_classes, cls_real, cls_fake, y_real, y_fake)
         value = value + cls_weight * cls_term
         metrics["d_cls"] = cls_term
-      for (name, penalty), key in zip(penalties, jax.random.split(p_key, len(penalties))):
-        d_fn = lambda x: split_logits(_apply(d_after_real, x, y_real, params)[0])[0]
-        reg = penalty(d_fn, x_real, fake, key)
+      d_logits = lambda x, y: split_logits(_apply(d_after_real, x, y, params)[0])[0]
+      for name, reg in penalty_terms(penalties, d_logits, x_real, y_real, fake, y_fake,
+                                     paired_fake, p_key).items():
         value = value + penalty_weight * reg
         metrics[f"d_{name}"] = reg
       return value, (stats, metrics)

@@ -1,0 +1,89 @@
+"""Mixed precision (train.compute_dtype): bfloat16 activations train; float32 is unchanged."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxgen import data, metrics, train
+from jaxgen.errors import ConfigError
+from jaxgen.models import build_gan
+from jaxgen.trainers import build_trainer
+from tests.conftest import tiny_dcgan, tiny_ring8
+
+
+def _apply(module, variables, x):
+  """Output, input gradient, parameter gradients and new BatchNorm stats in train mode."""
+  def f(params, x):
+    out, new = module.apply({**variables, "params": params}, x, train=True,
+                            mutable=["batch_stats"])
+    return jnp.sum(out ** 2), (out, new)
+  (_, (out, new)), grads = jax.value_and_grad(f, argnums=(0, 1), has_aux=True)(
+      variables["params"], x)
+  return out, grads, new
+
+
+def test_float32_modules_compute_what_modules_without_a_dtype_do():
+  """dtype=float32 (the explicit casts) equals dtype=None, the code before mixed precision."""
+  config = tiny_dcgan()
+  models = build_gan(config.model, data.get_dataset(config.dataset).spec)
+  z = jax.random.normal(jax.random.PRNGKey(1), (8, models.latent_dim))
+  x = jax.random.uniform(jax.random.PRNGKey(2), (8, 8, 8, 1), minval=-1, maxval=1)
+  for net, inputs in ((models.generator, z), (models.discriminator, x)):
+    assert net.dtype is None  # float32 builds the modules as before
+    variables = net.init(jax.random.PRNGKey(0), inputs, train=False)
+    a = _apply(net, variables, inputs)
+    b = _apply(net.clone(dtype=jnp.float32), variables, inputs)
+    for u, v in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
+      assert u.dtype == jnp.float32
+      np.testing.assert_array_equal(u, v)
+
+
+def test_bfloat16_runs_matmuls_in_bfloat16_and_keeps_float32_state():
+  config = tiny_dcgan()
+  config.train.compute_dtype = "bfloat16"
+  spec = data.get_dataset(config.dataset).spec
+  models = build_gan(config.model, spec, "bfloat16")
+  z = jnp.ones((4, models.latent_dim))
+  variables = models.generator.init(jax.random.PRNGKey(0), z, train=False)
+  jaxpr = str(jax.make_jaxpr(lambda v: models.generator.apply(
+      v, z, train=True, mutable=["batch_stats"]))(variables))
+  products = [l for l in jaxpr.splitlines() if "dot_general" in l or "conv_general" in l]
+  assert products and all("bf16[" in l.split("=")[0] for l in products), products[:3]
+  out, _, new = _apply(models.generator, variables, z)
+  assert out.dtype == jnp.float32  # images, and the losses on them, in float32
+  assert all(v.dtype == jnp.float32 for v in jax.tree.leaves(new))  # BatchNorm stats
+  state = build_trainer(config, spec).init(jax.random.PRNGKey(0))
+  floats = {jnp.result_type(v) for v in jax.tree.leaves(state)
+            if jnp.issubdtype(jnp.result_type(v), jnp.floating)}
+  assert floats == {jnp.dtype(jnp.float32)}, floats  # params and optimizer state
+
+
+def _pixel_fid(trainer, state, real):
+  samples = trainer.sample(state, trainer.noise(jax.random.PRNGKey(7), len(real)))
+  return metrics.fid_from_features(np.asarray(samples).reshape(len(real), -1),
+                                   real.reshape(len(real), -1))
+
+
+def test_bfloat16_dcgan_trains(workdir):
+  """Losses finite, and the Fréchet distance of pixels to real digits falls below 0.6x.
+
+  (Measured: 45.9 at initialisation, 20.1 after 300 steps.)"""
+  config = tiny_dcgan(300, steps_per_call=10, log_every=50, sample_every=0,
+                      checkpoint_every=0, compute_dtype="bfloat16")
+  config.eval.every = 0
+  dataset = data.get_dataset(config.dataset)
+  trainer = build_trainer(config, dataset.spec)
+  real = dataset.sample(500, seed=1)["x"]
+  before = _pixel_fid(trainer, trainer.init(jax.random.PRNGKey(config.seed)), real)
+  state = train.train_and_evaluate(config, workdir)  # raises if a loss is not finite
+  after = _pixel_fid(trainer, jax.device_get(state), real)
+  print(f"pixel FID {before:.2f} -> {after:.2f}")
+  assert after < 0.6 * before
+
+
+def test_bfloat16_needs_a_model_that_supports_it():
+  config = tiny_ring8()
+  config.train.compute_dtype = "bfloat16"
+  with pytest.raises(ConfigError, match="compute_dtype=bfloat16 is supported by"):
+    build_trainer(config, data.get_dataset(config.dataset).spec)
