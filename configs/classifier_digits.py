@@ -10,21 +10,9 @@ PGD-100 with 2 restarts. Measured (run_table.py, seeds 0, 1, 2; 360 test digits)
 (compilation included) on the loaded 2-core machine.
 """
 
-from jaxgen.config_base import classifier, classifier_config
+from jaxgen.config_base import digits_mlp_classifier
 
 
 def get_config():
-  config = classifier_config("digits", image_size=0, method="none")
-  config.classifier = classifier("mlp")  # 64 pixels -> 128 -> 128 -> 10
-  config.classifier.width = 128
-  config.optim.c.lr = 1e-3
-  config.train.batch_size = 64
-  config.train.num_steps = 1500         # 67 epochs of the 1437 training digits
-  config.train.steps_per_call = 50
-  config.train.log_every = 100
-  config.train.sample_every = 1500
-  config.train.checkpoint_every = 1500
-  config.attack.eps = 0.4               # 0.2 on [0, 1]
-  config.attack.steps = 10
-  config.attack.eval_restarts = 2
+  config = digits_mlp_classifier("none")
   return config

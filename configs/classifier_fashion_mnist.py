@@ -9,16 +9,9 @@ eval_metrics at the end (python -m jaxgen.evaluate). Not measured yet: on this s
 1500 steps; the digits configs (configs/*_digits.py) hold the measured table.
 """
 
-from jaxgen.config_base import classifier_config
+from jaxgen.config_base import fashion_mnist_cnn_classifier
 
 
 def get_config():
-  config = classifier_config("fashion_mnist", image_size=0, method="none")
-  config.train.num_steps = 1500
-  config.train.steps_per_call = 50
-  config.train.log_every = 100
-  config.train.sample_every = 1500
-  config.train.checkpoint_every = 500
-  config.attack.eps = 0.2           # 0.1 on [0, 1] (the issue's Fashion-MNIST radius)
-  config.attack.eval_restarts = 1
+  config = fashion_mnist_cnn_classifier("none")
   return config

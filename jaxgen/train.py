@@ -6,7 +6,6 @@ runs `train.steps_per_call` pure train steps under one `jax.jit` with a `lax.sca
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import signal
