@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import os
-import statistics
 import sys
 import time
 
@@ -21,7 +20,8 @@ import jax.numpy as jnp
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.common import block, machine, markdown_table, timed  # noqa: E402
+from benchmarks.common import (block, interleaved_medians,  # noqa: E402
+                               markdown_table, timed)
 from jaxgen import nn as jnn  # noqa: E402
 
 BATCH = 64
@@ -58,17 +58,6 @@ def matmul_peak(n: int = 2048) -> float:
   return 2 * n ** 3 / timed(lambda: block(f(a, a)), repeats=5, warmup=2) / 1e9
 
 
-def _median_interleaved(fns: list, repeats: int) -> list[float]:
-  """Median seconds per call of each fn, alternating calls so load hits all alike."""
-  times = [[] for _ in fns]
-  for _ in range(repeats):
-    for i, fn in enumerate(fns):
-      start = time.perf_counter()
-      fn()
-      times[i].append(time.perf_counter() - start)
-  return [statistics.median(t) for t in times]
-
-
 def time_layer(kind: str, side: int, cin: int, cout: int, k: int, stride: int,
                padding, extra: dict) -> tuple[dict[str, tuple[float, float]], float]:
   """{impl: (forward, forward + backward) median seconds}, and the forward GFLOP."""
@@ -98,8 +87,8 @@ def time_layer(kind: str, side: int, cin: int, cout: int, k: int, stride: int,
   start = time.perf_counter()
   for fn in fns:
     fn()
-  repeats = 3 if time.perf_counter() - start > 1.0 else 9
-  times = _median_interleaved(fns, repeats)
+  repeats = 3 if time.perf_counter() - start > 0.5 else 5
+  times = list(interleaved_medians(dict(enumerate(fns)), repeats).values())
   return {impl: (times[2 * i], times[2 * i + 1]) for i, impl in enumerate(IMPLS)}, gflop
 
 
@@ -117,8 +106,9 @@ def main() -> str:
   header = ["layer", "input -> features", "GFLOP fwd", "fwd xla ms", "fwd matmul ms",
             "fwd x", "f+b xla ms", "f+b matmul ms", "f+b x", "f+b xla GFLOP/s",
             "f+b matmul GFLOP/s"]
-  return (f"Batch {BATCH}, f32; {machine()}; jitted f32 2048^3 matmul: {peak:.0f} GFLOP/s."
-          f"\n'x' = xla time / matmul time.\n\n" + markdown_table(header, rows))
+  return (f"Batch {BATCH}, f32; jitted f32 2048^3 matmul: {peak:.0f} GFLOP/s."
+          f"\n'x' = xla time / matmul time; medians of 5 interleaved calls (3 when one round "
+          "of a layer's four calls takes over 0.5 s).\n\n" + markdown_table(header, rows))
 
 
 if __name__ == "__main__":

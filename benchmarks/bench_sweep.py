@@ -20,7 +20,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks import bench_torch  # noqa: E402
-from benchmarks.common import machine, markdown_table  # noqa: E402
+from benchmarks.common import markdown_table  # noqa: E402
 from jaxgen import train  # noqa: E402
 from jaxgen.sweeps import run_sweep  # noqa: E402
 from tests.conftest import load_config  # noqa: E402
@@ -98,7 +98,7 @@ def main(steps: int = STEPS, runs: int = RUNS) -> str:
                  runs * steps / torch_seq, torch_seq / sweep])
   else:
     rows.append([f"{runs} sequential PyTorch runs", "skipped (no torch)", "-", "-"])
-  table = (f"{machine()}. ring8 MLP GAN (configs/gan_ring8.py), {runs} seeds x {steps} "
+  table = (f"ring8 MLP GAN (configs/gan_ring8.py), {runs} seeds x {steps} "
            "steps each; wall time includes compilation, logging and checkpoints.\n\n"
            + markdown_table(["approach", f"wall time for {runs} runs (s)",
                              "run-steps/s", "time / sweep time"], rows))

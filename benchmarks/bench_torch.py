@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.bench_conv import matmul_peak  # noqa: E402
 from benchmarks.bench_train import measure  # noqa: E402
-from benchmarks.common import machine, markdown_table  # noqa: E402
+from benchmarks.common import markdown_table  # noqa: E402
 from jaxgen import data, train  # noqa: E402
 from jaxgen.trainers import build_trainer  # noqa: E402
 from tests.conftest import load_config  # noqa: E402
@@ -162,7 +162,7 @@ def main() -> str:
             "PyTorch steps/s (1 thread)", "ratio jaxgen/best PyTorch",
             "jaxgen GFLOP/s", "PyTorch GFLOP/s", "jaxgen % of peak", "PyTorch % of peak"]
   gf_j = flops * jax_dc / 1e9
-  note = (f"{machine()}; torch {torch.__version__ if torch else 'missing'}. "
+  note = (f"torch {torch.__version__ if torch else 'missing'}. "
           f"DCGAN 32x32x1, width 64, latent 100, batch 64: {flops / 1e9:.1f} GFLOP/step "
           f"(XLA cost analysis of one jitted jaxgen step, used for both sides); "
           f"jitted f32 2048^3 matmul peak: {peak:.0f} GFLOP/s.\n\n")

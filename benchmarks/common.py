@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import statistics
 import time
@@ -26,8 +27,23 @@ def timed(fn: Callable[[], Any], repeats: int, warmup: int = 1) -> float:
   return statistics.median(times)
 
 
+def interleaved_medians(fns: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
+  """Median seconds per call of each blocking fn, calling them in turn so load hits all alike."""
+  times = {name: [] for name in fns}
+  for _ in range(repeats):
+    for name, fn in fns.items():
+      start = time.perf_counter()
+      fn()
+      times[name].append(time.perf_counter() - start)
+  return {name: statistics.median(t) for name, t in times.items()}
+
+
+def load_average() -> str:
+  """The 1-, 5- and 15-minute load averages (the machine is shared: read ratios, not rates)."""
+  return " / ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
 def machine() -> str:
-  import os
   return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"jax {jax.__version__} ({jax.default_backend()}), Python {platform.python_version()}")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import jax
@@ -76,11 +77,32 @@ class Checkpointer:
     except ValueError as e:
       if "do not match" not in str(e) and "shape" not in str(e).lower():
         raise self._unreadable(step, e) from e
+      restored = self._restore_without_empty_fields(step, abstract)
+      if restored is not None:
+        return restored
       raise CheckpointError(
           f"checkpoint {self.directory}/{step} does not match this config (a different "
           "model, optimizer or dataset shape wrote it); use a new --workdir") from e
     except Exception as e:  # Orbax raises many types for truncated or foreign files.
       raise self._unreadable(step, e) from e
+
+  def _restore_without_empty_fields(self, step: int, abstract: Any) -> Any | None:
+    """Restores a checkpoint written before an empty state field (e.g. `ada={}`) existed.
+
+    Returns None when the checkpoint differs in more than such empty fields.
+    """
+    fields = ocp.tree.serialize_tree(abstract, keep_empty_nodes=True)
+    if not isinstance(fields, dict):
+      return None
+    empty = {k: v for k, v in fields.items() if isinstance(v, Mapping) and not v}
+    if not empty:
+      return None
+    pruned = {k: v for k, v in fields.items() if k not in empty}
+    try:
+      restored = self._manager.restore(step, args=ocp.args.StandardRestore(pruned))
+    except Exception:  # a real mismatch: the caller reports it
+      return None
+    return ocp.tree.deserialize_tree({**restored, **empty}, abstract, keep_empty_nodes=True)
 
   def _set_aside(self, steps: list[int]) -> None:
     """Moves unreadable step directories out of the manager's view (process 0 moves)."""
@@ -132,3 +154,4 @@ def restore_run(workdir: str, target: Any, step: int | None = None,
     return checkpointer.restore(target, step)
   finally:
     checkpointer.close()
+

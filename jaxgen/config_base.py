@@ -343,6 +343,49 @@ rules("invgan", recon_weight=r.non_negative(), margin=r.non_negative(),
       defense_lr=r.positive())
 
 
+def stylegan2(r1_gamma: float = 10.0, pl_weight: float = 2.0) -> ml_collections.ConfigDict:
+  """The `config.stylegan2` block of trainer 'stylegan2' (jaxgen/trainers/stylegan2.py);
+  the architecture is `config.model` with name 'stylegan2' (jaxgen/models/stylegan2.py)."""
+  return ml_collections.ConfigDict(dict(
+      r1_gamma=r1_gamma,       # R1 weight gamma: + gamma/2 E||grad_x D(x_real)||^2 (paper:
+                               # 10 at 256px FFHQ, 0.01 on CIFAR-10)
+      r1_interval=16,          # lazy R1: every this many steps, scaled by it; 0 = off
+      pl_weight=pl_weight,     # path-length regularisation weight (paper 2; CIFAR-10: 0)
+      pl_interval=4,           # lazy path length: every this many steps, scaled by it
+      pl_decay=0.01,           # running-mean rate of the path lengths (the target a)
+      pl_batch_shrink=2,       # path-length batch = batch_size // this
+      style_mixing_prob=0.9,   # P(two latents mixed at a random layer) (CIFAR-10: 0)
+      w_avg_decay=0.995,       # EMA rate of w_avg (the truncation centre): w_avg <- lerp
+      truncation_psi=1.0,      # psi of samples and evaluations: w_avg + psi (w - w_avg)
+  ))
+
+
+rules("stylegan2", r1_gamma=r.non_negative(), r1_interval=r.non_negative("0 = off"),
+      pl_weight=r.non_negative(), pl_interval=r.positive(),
+      pl_decay=r.in_range(0.0, 1.0, open_low=True), pl_batch_shrink=r.positive(),
+      style_mixing_prob=r.in_range(0.0, 1.0), w_avg_decay=r.in_range(0.0, 1.0),
+      truncation_psi=r.in_range(0.0, 1.0))
+
+
+def stylegan2_config(dataset: str, image_size: int, *, width: int, latent_dim: int,
+                     batch_size: int, num_steps: int) -> ml_collections.ConfigDict:
+  """StyleGAN2 with the stylegan2-ada-pytorch 'auto' settings: 2 mapping layers, Adam
+  lr 0.0025 betas (0, 0.99), G EMA beta 0.5^(32/10k), R1 gamma 0.0002 res^2 / batch,
+  path length 2 every 4 steps, style mixing 0.9."""
+  config = base_config()
+  config.trainer = "stylegan2"
+  config.dataset.name = dataset
+  config.dataset.image_size = image_size
+  config.model.update(name="stylegan2", width=width, latent_dim=latent_dim,
+                      mapping_layers=2, mbstd_group=4)
+  config.stylegan2 = stylegan2(r1_gamma=0.0002 * image_size ** 2 / batch_size)
+  for net in ("g", "d"):
+    config.optim[net] = optimizer(lr=0.0025, b1=0.0, b2=0.99)
+  config.train.update(batch_size=batch_size, num_steps=num_steps,
+                      ema_decay=0.5 ** (32 / 10_000))  # ema_kimg = batch * 10 / 32
+  return config
+
+
 def evaluation(every: int = 0, num_samples: int = 2000) -> ml_collections.ConfigDict:
   """The `config.eval` block: sample-quality metrics during training and in jaxgen.evaluate."""
   return ml_collections.ConfigDict(dict(
@@ -415,6 +458,10 @@ def base_config() -> ml_collections.ConfigDict:
       classes="",              # custom: kept classes, e.g. '1,4,8'
       source_fractions="",     # custom: share of each class kept in the source, '1,.5,.1'
       target_fractions="",     # custom: same for the target
+      # name='multi_source' (jaxgen/data/multi_source.py; also reads the fields above):
+      domain_set="",           # leave-one-domain-out set: rotated | colored | fashion_mix,
+                               # or comma-separated domains, e.g. 'fashion_mnist,fashion_mnist_m'
+      held_out="",             # the set's target domain (unlabelled or unseen); '' = its last
   ))
 
   config.model = ml_collections.ConfigDict(dict(
@@ -435,6 +482,9 @@ def base_config() -> ml_collections.ConfigDict:
       d_depth=0,          # mlp: D's hidden layers; 0 = depth
       e_norm="",          # the encoder's normalisation (AE/VAE); '' = d_norm
       embed_dim=128,      # biggan: size of the shared class embedding
+      mapping_layers=8,   # stylegan2: layers of the mapping network z -> w (CIFAR-10: 2)
+      mapping_lr_mul=0.01,  # stylegan2: learning-rate multiplier of the mapping network
+      mbstd_group=4,      # stylegan2: minibatch-stddev group size (CIFAR-10: 32)
       output_activation="auto",  # G's output: tanh | none (logits); auto = tanh for
                                  # images, none for points and a Bernoulli VAE's decoder
   ))
@@ -456,6 +506,13 @@ def base_config() -> ml_collections.ConfigDict:
       num_steps=2000,         # generator updates
       n_critic=1,             # discriminator updates per generator update
       diffaug="",             # DiffAugment policy for D's inputs, e.g. 'color,translation,cutout'
+      ada_target=0.0,         # ADA (Karras et al. 2020): target of r_t = E[sign(D(real))]
+                              # (0.6 in the paper); 0 = off
+      ada_interval=4,         # ADA: steps between adjustments of p
+      ada_kimg=500,           # ADA: thousands of images for p to go from 0 to 1
+      ada_pipeline="bgc",     # ADA ops: groups blit | geom | color | bg | bgc, or single
+                              # ops, e.g. 'xflip,rotate90' (jaxgen/augment/ada.py)
+      ada_p_init=0.0,         # ADA: augmentation probability at step 0
       ema_decay=0.0,          # EMA of G's weights for sampling/eval (0.999); 0 = off
       ema_start=0,            # steps before the EMA starts averaging (it copies G until then)
       steps_per_call=10,      # train steps per jitted call (a lax.scan)
@@ -465,9 +522,9 @@ def base_config() -> ml_collections.ConfigDict:
       keep_checkpoints=3,     # most recent checkpoints kept
       async_checkpoints=True,
       num_devices=0,          # devices in the data-parallel mesh; 0 = all
-      compute_dtype="float32",  # float32 | bfloat16: activations and matmuls (dcgan
-                                # only); params, optimizer state, losses and BatchNorm
-                                # statistics stay float32
+      compute_dtype="float32",  # float32 | bfloat16: activations and matmuls (dcgan,
+                                # resnet, biggan); params, optimizer state, losses, BN
+                                # and spectral-norm statistics stay float32
       progress_bar=True,
       num_grid_samples=-1,    # samples in each sample grid; -1 = 64 images / 2000 points;
                               # 0 = no sample grids
@@ -493,6 +550,7 @@ rules("model", name=r.registered("jaxgen.models:MODELS"), latent_dim=r.positive(
       g_channels=r.positive_ints(), d_channels=r.positive_ints(),
       hidden_sizes=r.positive_ints(), depth=r.positive(), d_width=r.non_negative(),
       d_depth=r.non_negative(), embed_dim=r.positive(),
+      mapping_layers=r.positive(), mapping_lr_mul=r.positive(), mbstd_group=r.positive(),
       output_activation=r.one_of("auto", "tanh", "none"))
 rules("loss", name=r.registered("jaxgen.losses:LOSSES"),
       penalty=r.comma_list(r.registered("jaxgen.losses:PENALTIES", "auto")),
@@ -501,6 +559,10 @@ rules("loss", name=r.registered("jaxgen.losses:LOSSES"),
 rules("train", batch_size=r.positive(), num_steps=r.positive(), n_critic=r.positive(),
       compute_dtype=r.one_of("float32", "bfloat16"),
       diffaug=r.comma_list(r.registered("jaxgen.augment:AUGMENTS")),
+      ada_target=r.in_range(0.0, 1.0, open_high=True, note="0 = off"),
+      ada_interval=r.positive(), ada_kimg=r.positive(),
+      ada_pipeline=r.comma_list(r.registered("jaxgen.augment.ada:NAMES")),
+      ada_p_init=r.probability(),
       ema_decay=r.in_range(0.0, 1.0, open_high=True), ema_start=r.non_negative(),
       steps_per_call=r.positive(), log_every=r.non_negative(),
       sample_every=r.non_negative(), checkpoint_every=r.non_negative(),
@@ -580,6 +642,109 @@ def domain_adaptation_config(trainer: str, source: str, target: str, *, num_step
   config.eval = evaluation(every=num_steps // 10, num_samples=2000)
   config.eval.feature_net = "none"
   config.eval.best_metric = "src_val_acc"
+  config.eval.best_mode = "max"
+  return config
+
+
+def cmss() -> ml_collections.ConfigDict:
+  """The `config.cmss` block (jaxgen/trainers/cmss.py): the curriculum manager CM. F's
+  reversal weight and schedule are da.dann_weight / da.dann_schedule."""
+  return ml_collections.ConfigDict(dict(
+      cm_width=16,               # CM: channels of its first 5x5 conv (its own small F)
+      cm_feature_dim=64,         # CM: features before its scalar score
+      cm_weight=1.0,             # CM: scale of its reversed domain-loss gradient
+      weighted_class_loss=False,  # also weight the source CE by B * CM's weights (no
+                                  # gradient to CM through it)
+  ))
+
+
+rules("cmss", cm_width=r.positive(), cm_feature_dim=r.positive(), cm_weight=r.non_negative())
+
+
+def dmg() -> ml_collections.ConfigDict:
+  """The `config.dmg` block (jaxgen/trainers/dmg.py): per-domain masks on F's features."""
+  return ml_collections.ConfigDict(dict(
+      overlap_weight=0.1,    # weight of the mean pairwise soft IoU of the domains' masks
+      sparsity_weight=0.0,   # weight of the sum of mask probabilities (the paper: 0)
+      init_low=0.0,          # mask logits start U(init_low, init_high) (the paper: U(0, 1))
+      init_high=1.0,
+      eval_mode="softscale",  # seen domains at evaluation: softscale (features x probs) |
+                              # greedy (x (probs > 0.5)); unseen: x mean of the probs
+  ))
+
+
+rules("dmg", overlap_weight=r.non_negative(), sparsity_weight=r.non_negative(),
+      eval_mode=r.one_of("softscale", "greedy"))
+
+
+def multi_source_config(trainer: str, domain_set: str, held_out: str, *,
+                        num_steps: int = 2000, image_size: int = 16,
+                        max_examples: int = 10000) -> ml_collections.ConfigDict:
+  """Leave-one-domain-out on CPU: `trainer` (da_source_only | dann | cmss | dmg) with the
+  sources of `domain_set` minus `held_out` (jaxgen/data/multi_source.py); selection on
+  source validation as domain_adaptation_config; at most `max_examples` per domain."""
+  config = domain_adaptation_config(trainer, "", "", num_steps=num_steps,
+                                    image_size=image_size)
+  config.dataset.name = "multi_source"
+  config.dataset.domain_set = domain_set
+  config.dataset.held_out = held_out
+  config.dataset.max_examples = max_examples
+  config.optim.cm = optimizer(lr=2e-4)  # CMSS's curriculum manager
+  # DMG's mask logits (paper: Adam 1e-4 for all over many epochs); 25x F's rate so the
+  # masks move within a CPU run's few thousand steps.
+  config.optim.m = optimizer(lr=5e-3)
+  if trainer == "cmss":
+    config.cmss = cmss()
+  if trainer == "dmg":
+    config.dmg = dmg()
+  return config
+
+
+def segmentation() -> ml_collections.ConfigDict:
+  """The `config.segmentation` block of seg_source_only and lsd_seg
+  (jaxgen/trainers/seg_source_only.py, lsd_seg.py; nets in jaxgen/models/segmentation.py)."""
+  return ml_collections.ConfigDict(dict(
+      width=16,           # F: channels of the full-resolution convs (x2, x4 deeper)
+      g_width=8,          # LSD-seg G: channels at the full-resolution end (x2, x4 deeper)
+      d_width=16,         # LSD-seg D: channels of the first conv (x2 deeper)
+      adv_weight=0.1,     # LSD-seg: F's swapped-domain adversarial weight (reference 0.1)
+      c_weight=0.1,       # LSD-seg: F's weight of D's class loss on G(F(x_s)) (reference 0.1)
+      g_adv_weight=0.1,   # LSD-seg: G's weight of its domain terms (reference 0.1)
+      l1_weight=1.0,      # LSD-seg: G's L1 reconstruction weight (reference 1)
+      conv_impl="auto",   # conv lowering of F, G, D: auto (matmul on CPU) | matmul | xla
+  ))
+
+
+rules("segmentation", width=r.positive(), g_width=r.positive(), d_width=r.positive(),
+      adv_weight=r.non_negative(), c_weight=r.non_negative(),
+      g_adv_weight=r.non_negative(), l1_weight=r.non_negative(),
+      conv_impl=r.registered("jaxgen.nn.conv:IMPLS"))
+
+
+def segmentation_config(trainer: str, *, num_steps: int = 1000) -> ml_collections.ConfigDict:
+  """Segmentation adaptation on CPU: `trainer` (seg_source_only | lsd_seg) from the flat
+  source scenes to the textured target scenes (dataset 'scenes', jaxgen/data/scenes.py).
+
+  Adam 1e-3 (0.9, 0.999) for F, 2e-4 (0.7, 0.999) for G and D (the reference's betas);
+  batch 16; each evaluation takes all 800 source-validation and target-test scenes as
+  one batch (so src_val_miou and target_miou are the splits' mIoUs), every num_steps / 10
+  steps; best/ keeps the state with the best source-validation mIoU.
+  """
+  config = base_config()
+  config.trainer = trainer
+  config.dataset.name = "scenes"
+  config.dataset.image_size = 0
+  config.segmentation = segmentation()
+  config.optim = ml_collections.ConfigDict(dict(
+      f=optimizer(lr=1e-3, b1=0.9), g=optimizer(lr=2e-4, b1=0.7), d=optimizer(lr=2e-4, b1=0.7)))
+  cpu_schedule(config, num_steps, sample_every=num_steps)
+  config.train.batch_size = 16
+  config.train.num_grid_samples = 0  # no generator of samples from noise
+  config.train.log_every = num_steps // 10
+  config.eval = evaluation(every=num_steps // 10, num_samples=800)
+  config.eval.batch_size = 800
+  config.eval.feature_net = "none"
+  config.eval.best_metric = "src_val_miou"
   config.eval.best_mode = "max"
   return config
 

@@ -123,7 +123,7 @@ def generate_run(workdir: str, num_samples: int, out: str, *, step: int | None =
   cond = config.model.cond
   class_labels = parse_labels(labels, spec.num_classes, cond)
   if truncation is None:
-    truncation = float(evaluate.eval_config(config).truncation)
+    truncation = float(config.eval.truncation)
   if truncation < 0:
     raise ConfigError(f"--truncation must be >= 0 (0 = off), got {truncation}")
   seed = int(config.seed) if seed is None else seed

@@ -22,7 +22,7 @@ def main(argv: list[str]) -> None:
   workdir = cli.workdir()
   config = cli.CONFIG.value
   try:
-    experiment = config.get("experiment", "")
+    experiment = config.experiment
     if experiment in ("lottery", "early_bird") and (cli.DISTRIBUTED.value
                                                     or cli.launch_args()):
       raise ConfigError(f"experiment={experiment!r} runs in one process only; launch it "

@@ -205,51 +205,49 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, *,
   step = start_step
   start_time = last_time = time.time()
   last_log_step = start_step
-  signals = StopSignals()
   try:
-    signals.__enter__()
-    while step < t.num_steps:
-      batch = parallel.shard_batch(next(batches), mesh, batch_axis=2)
-      state, metrics = step_fn(state, batch)
-      metrics = jax.device_get(metrics)
-      prev, step = step, step + k
-      bad = [name for name, v in metrics.items() if not math.isfinite(float(v))]
-      if bad:
-        kept = (f"the last good checkpoint (step {checkpointer.latest_step()}) is kept in "
-                f"{checkpointer.directory}" if checkpointer.latest_step() is not None
-                else "no checkpoint was saved yet")
-        raise TrainingDiverged(
-            f"training diverged at step {step}: {', '.join(f'{n}={metrics[n]}' for n in bad)}"
-            f"; {kept}")
-      bar.update(k)
-      # At the last step the run simply finishes (final samples and evaluation).
-      interrupted = signals.stop_requested() and step < t.num_steps
-      stop = interrupted or (on_step is not None and bool(on_step(state, step)))
-      if _crossed(prev, step, t.log_every) or step == t.num_steps or stop:
-        now = time.time()
-        scalars = {name: float(v) for name, v in metrics.items()}
-        scalars["steps_per_s"] = (step - last_log_step) / max(now - last_time, 1e-9)
-        scalars["examples_per_s"] = scalars["steps_per_s"] * t.batch_size
-        scalars["elapsed_s"] = now - start_time
-        scalars["wall_time"] = now
-        writer.write_scalars(step, scalars)
-        bar.set_postfix({n: f"{scalars[n]:.3f}" for n in sorted(metrics)[:4]})
-        last_time, last_log_step = now, step
-      if interrupted:
-        checkpointer.save(step, state)
-        raise TrainingInterrupted(step, signals.received, checkpointer.directory)
-      if samples and (_crossed(prev, step, t.sample_every) or step == t.num_steps):
-        samples(state, step, writer)
-      if _crossed(prev, step, t.checkpoint_every) or step == t.num_steps or stop:
-        checkpointer.save(step, state)
-      if evaluation and evaluation.due(prev, step, t.num_steps):
-        eval_start = time.time()
-        evaluation(state, step, writer)
-        last_time += time.time() - eval_start  # steps_per_s stays a training rate
-      if stop:
-        break
+    with StopSignals() as signals:
+      while step < t.num_steps:
+        batch = parallel.shard_batch(next(batches), mesh, batch_axis=2)
+        state, metrics = step_fn(state, batch)
+        metrics = jax.device_get(metrics)
+        prev, step = step, step + k
+        bad = [name for name, v in metrics.items() if not math.isfinite(float(v))]
+        if bad:
+          kept = (f"the last good checkpoint (step {checkpointer.latest_step()}) is kept in "
+                  f"{checkpointer.directory}" if checkpointer.latest_step() is not None
+                  else "no checkpoint was saved yet")
+          raise TrainingDiverged(
+              f"training diverged at step {step}: {', '.join(f'{n}={metrics[n]}' for n in bad)}"
+              f"; {kept}")
+        bar.update(k)
+        # At the last step the run simply finishes (final samples and evaluation).
+        interrupted = signals.stop_requested() and step < t.num_steps
+        stop = interrupted or (on_step is not None and bool(on_step(state, step)))
+        if _crossed(prev, step, t.log_every) or step == t.num_steps or stop:
+          now = time.time()
+          scalars = {name: float(v) for name, v in metrics.items()}
+          scalars["steps_per_s"] = (step - last_log_step) / max(now - last_time, 1e-9)
+          scalars["examples_per_s"] = scalars["steps_per_s"] * t.batch_size
+          scalars["elapsed_s"] = now - start_time
+          scalars["wall_time"] = now
+          writer.write_scalars(step, scalars)
+          bar.set_postfix({n: f"{scalars[n]:.3f}" for n in sorted(metrics)[:4]})
+          last_time, last_log_step = now, step
+        if interrupted:
+          checkpointer.save(step, state)
+          raise TrainingInterrupted(step, signals.received, checkpointer.directory)
+        if samples and (_crossed(prev, step, t.sample_every) or step == t.num_steps):
+          samples(state, step, writer)
+        if _crossed(prev, step, t.checkpoint_every) or step == t.num_steps or stop:
+          checkpointer.save(step, state)
+        if evaluation and evaluation.due(prev, step, t.num_steps):
+          eval_start = time.time()
+          evaluation(state, step, writer)
+          last_time += time.time() - eval_start  # steps_per_s stays a training rate
+        if stop:
+          break
   finally:
-    signals.__exit__()
     bar.close()
     writer.close()
     checkpointer.close()

@@ -122,6 +122,8 @@ def test_one_process_drivers_and_a_launch_without_a_cluster_fail_in_one_line(tmp
        "jaxgen.sweep: error: jaxgen.sweep runs in one process"),
       (("jaxgen.main", "configs/lottery/imp_dcgan_digits.py", "--distributed"),
        "jaxgen: error: experiment='lottery' runs in one process only"),
+      (("jaxgen.main", "configs/lottery/early_bird_dcgan_digits.py", "--num_processes=2"),
+       "jaxgen: error: experiment='early_bird' runs in one process only"),
       (("jaxgen.main", "configs/gan_ring8.py", "--distributed"),
        "jaxgen: error: multi-process launch: no TPU pod or SLURM job was detected and "
        "--coordinator_address, --num_processes, --process_id not given"),

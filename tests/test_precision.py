@@ -12,10 +12,10 @@ from jaxgen.trainers import build_trainer
 from tests.conftest import tiny_dcgan, tiny_ring8
 
 
-def _apply(module, variables, x):
+def _apply(module, variables, x, *labels):
   """Output, input gradient, parameter gradients and new BatchNorm stats in train mode."""
   def f(params, x):
-    out, new = module.apply({**variables, "params": params}, x, train=True,
+    out, new = module.apply({**variables, "params": params}, x, *labels, train=True,
                             mutable=["batch_stats"])
     return jnp.sum(out ** 2), (out, new)
   (_, (out, new)), grads = jax.value_and_grad(f, argnums=(0, 1), has_aux=True)(
@@ -87,3 +87,85 @@ def test_bfloat16_needs_a_model_that_supports_it():
   config.train.compute_dtype = "bfloat16"
   with pytest.raises(ConfigError, match="compute_dtype=bfloat16 is supported by"):
     build_trainer(config, data.get_dataset(config.dataset).spec)
+
+
+def tiny_sngan(num_steps: int = 100, **train_fields):
+  """SNGAN (ResNet G with BatchNorm, spectrally normalized ResNet D, hinge) on digits 16x16."""
+  config = tiny_dcgan(num_steps, steps_per_call=10, log_every=50, sample_every=0,
+                      checkpoint_every=0, batch_size=32, **train_fields)
+  config.dataset.image_size = 16
+  config.model.update(name="resnet", width=8, latent_dim=16, g_norm="batch",
+                      d_norm="spectral")
+  config.loss.name = "hinge"
+  for net in ("g", "d"):
+    config.optim[net].update(lr=4e-4, b1=0.0, b2=0.9)
+  config.eval.every = 0
+  return config
+
+
+def _sngan_nets(dtype: str, cond: str = "", attention_res: int = 0, name: str = "resnet"):
+  config = tiny_sngan()
+  # XLA's convs: the same dtype logic as the CPU matmul lowering, compiled much faster.
+  config.model.update(name=name, cond=cond, attention_res=attention_res, embed_dim=8,
+                      conv_impl="xla")
+  if name == "biggan":  # 4 * width channels
+    config.model.update(g_norm="spectral", width=2)
+  spec = data.get_dataset(config.dataset).spec
+  return build_gan(config.model, spec, dtype), spec
+
+
+def test_float32_sngan_computes_what_modules_without_a_dtype_do():
+  """dtype=float32 equals dtype=None (the code path before mixed precision) bit for bit:
+  outputs, gradients and new BatchNorm / spectral-norm statistics of G and D (with
+  class-conditional BatchNorm, self-attention and a projection head, so every layer)."""
+  models, spec = _sngan_nets("float32", "projection", 8)
+  z = jax.random.normal(jax.random.PRNGKey(1), (8, models.latent_dim))
+  x = jax.random.uniform(jax.random.PRNGKey(2), (8,) + spec.shape, minval=-1, maxval=1)
+  y = jnp.arange(8) % spec.num_classes
+  for net, inputs in ((models.generator, z), (models.discriminator, x)):
+    assert net.dtype is None  # float32 builds the modules as before
+    variables = net.init(jax.random.PRNGKey(0), inputs, y, train=False)
+    a = _apply(net, variables, inputs, y)
+    b = _apply(net.clone(dtype=jnp.float32), variables, inputs, y)
+    for u, v in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
+      assert u.dtype == jnp.float32
+      np.testing.assert_array_equal(u, v)
+
+
+@pytest.mark.parametrize("name", ["resnet", "biggan"])
+def test_bfloat16_sngan_layers_run_in_bfloat16_and_keep_float32_state(name):
+  """Every conv, dense, attention and BatchNorm output of G and D is bfloat16; images,
+  D's pooled features and logits, BatchNorm and spectral-norm statistics are float32
+  (and BigGAN's shared class embedding, a table lookup)."""
+  models, spec = _sngan_nets("bfloat16", "projection", 8, name)
+  z = jnp.ones((4, models.latent_dim))
+  x = jnp.zeros((4,) + spec.shape)
+  y = jnp.arange(4)
+  for net, inputs in ((models.generator, z), (models.discriminator, x)):
+    variables = net.init(jax.random.PRNGKey(0), inputs, y, train=False)
+    out, new = net.apply(variables, inputs, y, train=True, capture_intermediates=True,
+                         mutable=["batch_stats", "intermediates"])
+    assert out.dtype == jnp.float32
+    layers = {jax.tree_util.keystr(p): v.dtype for p, v in
+              jax.tree_util.tree_flatten_with_path(new["intermediates"])[0]}
+    float32 = {p for p, d in layers.items() if d == jnp.float32}
+    expected = {p for p in layers if p.startswith(("['__call__']", "['shared']"))
+                or "DiscriminatorHead" in p or p.startswith("['ResNetFeatures_0']['__call__']")}
+    assert len(layers) > 20 and float32 == expected, sorted(float32 ^ expected)
+    stats = jax.tree.leaves(new["batch_stats"])
+    assert stats and all(v.dtype == jnp.float32 for v in stats)
+
+
+def test_bfloat16_sngan_trains(workdir):
+  """Losses finite, and the Fréchet distance of pixels to real digits falls below 0.5x.
+
+  (Measured: 300.0 at initialisation, 97.2 after 100 steps.)"""
+  config = tiny_sngan(100, compute_dtype="bfloat16")
+  dataset = data.get_dataset(config.dataset)
+  trainer = build_trainer(config, dataset.spec)
+  real = dataset.sample(500, seed=1)["x"]
+  before = _pixel_fid(trainer, trainer.init(jax.random.PRNGKey(config.seed)), real)
+  state = train.train_and_evaluate(config, workdir)  # raises if a loss is not finite
+  after = _pixel_fid(trainer, jax.device_get(state), real)
+  print(f"pixel FID {before:.2f} -> {after:.2f}")
+  assert after < 0.5 * before

@@ -134,3 +134,39 @@ def test_unreadable_latest_checkpoint_falls_back_to_the_previous_one(tmp_path):
     _spoil(os.path.join(directory, step))
   with pytest.raises(CheckpointError, match=r"no checkpoint in .* is readable \(steps 40, 20\)"):
     Checkpointer(workdir).restore(target)
+
+
+def test_checkpoint_written_before_an_empty_state_field_existed_restores(tmp_path):
+  """A GAN state gained `ada = {}` (ADA off); checkpoints written without it still restore,
+
+  while a checkpoint that differs in a real field still fails with the clear error.
+  """
+  import flax
+  import jax.numpy as jnp
+  import optax
+
+  @flax.struct.dataclass
+  class Old:
+    params: dict
+    opt_state: object
+
+  @flax.struct.dataclass
+  class New:
+    params: dict
+    opt_state: object
+    ada: object = flax.core.FrozenDict()
+
+  params = {"w": jnp.arange(6.0).reshape(2, 3), "b": jnp.ones(3)}
+  opt_state = optax.adam(1e-3).init(params)
+  saver = Checkpointer(str(tmp_path), async_save=False)
+  saver.save(5, Old(params, opt_state))
+  saver.close()
+  zeros = jax.tree.map(jnp.zeros_like, params)
+  restored, step = Checkpointer(str(tmp_path)).restore(
+      New(zeros, optax.adam(1e-3).init(zeros)))
+  assert step == 5 and restored.ada == {}
+  for a, b in zip(jax.tree.leaves(restored), jax.tree.leaves(New(params, opt_state))):
+    np.testing.assert_array_equal(a, b)
+  wrong = {"w": jnp.zeros((3, 3)), "b": jnp.zeros(3)}
+  with pytest.raises(CheckpointError, match="does not match"):
+    Checkpointer(str(tmp_path)).restore(New(wrong, optax.adam(1e-3).init(wrong)))

@@ -1,5 +1,5 @@
 """Domain-adaptation tables: target accuracy of each method, model selection on source
-validation only (DomainBed), mean +- std over seeds.
+validation only (DomainBed), mean ± sample std (ddof=1) over seeds.
 
     python experiments/domain_adaptation/run.py --task digits --seeds 0,1,2 --steps 300
 
@@ -15,12 +15,11 @@ import json
 import os
 import sys
 
-import numpy as np
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import driver  # noqa: E402  pylint: disable=g-import-not-at-top
 
 from jaxgen.config_base import domain_adaptation_config  # noqa: E402
+from jaxgen.sweeps.report import mean_std  # noqa: E402
 
 TASKS = {
     "digits": ("syn_digits", "digits", ""),
@@ -46,10 +45,9 @@ def make_config(method: str, task: str, seed: int, steps: int, image_size: int, 
   return config
 
 
-def mean_std(values: list[float]) -> str:
-  if len(values) == 1:
-    return f"{100 * values[0]:.1f}"
-  return f"{100 * np.mean(values):.1f} ± {100 * np.std(values, ddof=1):.1f}"
+def percent(values: list[float]) -> str:
+  """Mean ± sample std (ddof=1) in percent; the n is the table's own column."""
+  return mean_std([100 * v for v in values], ".1f", with_n=False)
 
 
 def main() -> None:
@@ -77,13 +75,13 @@ def main() -> None:
         f.write(json.dumps(result) + "\n")
       print(method, seed, {k: v for k, v in result.items() if k != "history"}, flush=True)
       rows.setdefault(method, []).append(result)
-  print(f"\n| method | target acc. (selected on source val.) | target acc. (last step) | "
-        f"source val. acc. | n |")
+  print("\n| method | target acc. (selected on source val.) | target acc. (last step) | "
+        "source val. acc. | n |")
   print("|---|---|---|---|---|")
   for method, results in rows.items():
-    print(f"| {method} | {mean_std([r['selected_target_acc'] for r in results])} | "
-          f"{mean_std([r['final_target_acc'] for r in results])} | "
-          f"{mean_std([r['selected_src_val_acc'] for r in results])} | {len(results)} |")
+    print(f"| {method} | {percent([r['selected_target_acc'] for r in results])} | "
+          f"{percent([r['final_target_acc'] for r in results])} | "
+          f"{percent([r['selected_src_val_acc'] for r in results])} | {len(results)} |")
 
 
 if __name__ == "__main__":

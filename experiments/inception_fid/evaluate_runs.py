@@ -5,7 +5,9 @@
 For each run directory: `jaxgen.evaluate.evaluate_run` twice on its latest checkpoint,
 with eval.feature_net=classifier (jaxgen's dataset classifier) and =inception (the TF
 FID Inception, `make inception`), N generated and N real examples each; prints one
-markdown row per run and writes <run>/eval_inception.json.
+markdown row per run and writes <run>/eval_inception.json. Runs of one dataset, seed and
+eval config (e.g. the rounds of an IMP run) share their real features: computed once per
+process, since the real examples drawn are the same.
 """
 
 from __future__ import annotations
@@ -19,6 +21,23 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from jaxgen import evaluate  # noqa: E402
+
+_REAL_FEATURES = evaluate.Evaluator._real_features  # pylint: disable=protected-access
+_real_cache: dict[str, tuple] = {}
+
+
+def _cached_real_features(self):
+  """Evaluator._real_features, memoised on what decides the real examples and features."""
+  key = json.dumps([self.dataset.spec.name, list(self.dataset.spec.shape), self.dataset_split,
+                    self.seed, self.config.to_dict()], sort_keys=True, default=str)
+  if key not in _real_cache:
+    stats, features = _REAL_FEATURES(self)
+    _real_cache[key] = (stats, features, self._reference)  # pylint: disable=protected-access
+  stats, features, self._reference = _real_cache[key]  # pylint: disable=protected-access
+  return stats, features
+
+
+evaluate.Evaluator._real_features = _cached_real_features  # pylint: disable=protected-access
 
 
 def main() -> None:

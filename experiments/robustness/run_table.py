@@ -28,6 +28,7 @@ from jaxgen import train  # noqa: E402
 from jaxgen.data import get_dataset  # noqa: E402
 from jaxgen.metrics import robust  # noqa: E402
 from jaxgen.metrics.classifier import with_split  # noqa: E402
+from jaxgen.sweeps.report import mean_std  # noqa: E402
 from jaxgen.trainers import build_trainer  # noqa: E402
 
 
@@ -58,12 +59,6 @@ def run_one(name: str, seed: int, workdir: str) -> tuple[dict, np.ndarray]:
   return out, np.asarray(jax.device_get(state.eps))
 
 
-def _mean_std(values: list[float]) -> str:
-  if len(values) == 1:
-    return f"{values[0]:.3f}"
-  return f"{np.mean(values):.3f} ± {np.std(values, ddof=1):.3f}"
-
-
 def table(results: dict[str, list[dict]]) -> str:
   first = next(iter(results.values()))[0]
   keys = ["accuracy"] + sorted((k for k in first if k.startswith("pgd")),
@@ -71,7 +66,7 @@ def table(results: dict[str, list[dict]]) -> str:
   lines = ["| config | n | " + " | ".join(keys) + " |",
            "|---|---|" + "---|" * len(keys)]
   for name, runs in results.items():
-    cells = [_mean_std([r[k] for r in runs]) for k in keys]
+    cells = [mean_std([r[k] for r in runs], ".3f", with_n=False) for k in keys]
     lines.append(f"| {name} | {len(runs)} | " + " | ".join(cells) + " |")
   return "\n".join(lines)
 

@@ -1,6 +1,8 @@
 """FLOPs and memory of one train step of the zoo's CIFAR configs, from XLA (computed, not run).
 
     python experiments/scaling/cost_analysis.py [--devices 8] [--out experiments/scaling/costs.json]
+    python experiments/scaling/cost_analysis.py --compute_dtype bfloat16 \
+        --out experiments/scaling/costs_bfloat16.json
 
 Compiles `trainer.train_step` (n_critic D updates + one G update) with conv_impl='xla'
 (the lowering accelerators use) at the global batch (FLOPs from `cost_analysis()`) and
@@ -43,9 +45,10 @@ def _count(tree) -> int:
   return sum(int(np.prod(x.shape)) for x in jax.tree.leaves(tree))
 
 
-def analyse(name: str, devices: int) -> dict:
+def analyse(name: str, devices: int, compute_dtype: str = "float32") -> dict:
   config = load_config(name)
   config.model.conv_impl = "xla"
+  config.train.compute_dtype = compute_dtype
   size = config.dataset.image_size
   spec = DataSpec("cifar10", (size, size, 3), 10, "image")
   trainer = build_trainer(config, spec)
@@ -62,7 +65,8 @@ def analyse(name: str, devices: int) -> dict:
   cost = cost[0] if isinstance(cost, (list, tuple)) else cost
   per_device = compiled(batch_size // devices).memory_analysis()
   return {
-      "config": name, "batch_size": batch_size, "n_critic": config.train.n_critic,
+      "config": name, "compute_dtype": compute_dtype, "batch_size": batch_size,
+      "n_critic": config.train.n_critic,
       "g_params": _count(state.g.params), "d_params": _count(state.d.params),
       "state_bytes": _nbytes(state),
       "flops_per_step": float(cost["flops"]),
@@ -75,12 +79,13 @@ def analyse(name: str, devices: int) -> dict:
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--devices", type=int, default=8)
+  parser.add_argument("--compute_dtype", default="float32", choices=("float32", "bfloat16"))
   parser.add_argument("--out", default=os.path.join(REPO, "experiments", "scaling",
                                                     "costs.json"))
   args = parser.parse_args()
   rows = []
   for name in CONFIGS:
-    rows.append(analyse(name, args.devices))
+    rows.append(analyse(name, args.devices, args.compute_dtype))
     print(json.dumps(rows[-1]), flush=True)
   with open(args.out, "w", encoding="utf-8") as f:
     json.dump(rows, f, indent=2)

@@ -160,7 +160,7 @@ def _register_single(name: str) -> None:
   """`dataset.name = <domain>`: the domain alone, as an ArrayDataset of RGB images."""
   def build(config: Any) -> ArrayDataset:
     split = split_field(config, name, SPLITS)
-    x, y = load_domain(name, split, config.get("data_dir", ""), config.get("domain_seed", 0))
+    x, y = load_domain(name, split, config.data_dir, config.domain_seed)
     transform = ImageTransform(max_value=255.0, image_size=image_size_field(config))
     spec = DataSpec(name, transform.output_shape(x.shape[1:]), NUM_CLASSES[name], "image")
     return ArrayDataset(spec, x, y, transform)

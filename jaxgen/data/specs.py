@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from jaxgen import config_base
 from jaxgen.data.base import TFDS_PREFIX, DataSpec, get_dataset, image_size_field
 from jaxgen.data.images import ImageTransform
 from jaxgen.errors import DataError
@@ -22,13 +23,12 @@ def _tfds_spec(config: Any) -> DataSpec:
   """From the TFDS builder's metadata (dataset_info.json), as `build_tfds` derives it."""
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
   name = config.name[len(TFDS_PREFIX):]
-  data_dir = os.path.expanduser(config.get("data_dir", "")) or None
+  data_dir = os.path.expanduser(config.data_dir) or None
   features = tfds.builder(name, data_dir=data_dir).info.features
-  image_key, label_key = config.get("image_key", "image"), config.get("label_key", "label")
+  image_key, label_key = config.image_key, config.label_key
   if image_key not in features:
     raise DataError(f"dataset {config.name!r}: no feature {image_key!r}; set dataset.image_key")
-  transform = ImageTransform(255.0, image_size_field(config), bool(config.get("center_crop",
-                                                                             False)))
+  transform = ImageTransform(255.0, image_size_field(config), bool(config.center_crop))
   shape = tuple(features[image_key].shape)
   if None in shape[:2]:
     if not transform.image_size:
@@ -48,6 +48,7 @@ def dataset_spec(config: Any) -> DataSpec:
   File-backed sources (digits, mnist, fashion_mnist, tfds:<name>) are described from
   their fixed format or metadata; the synthetic mixtures, which read no files, are built.
   """
+  config = config_base.complete(config_base.dataset_defaults(), config)  # as get_dataset
   name = str(config.name)
   if name in _IMAGE_SOURCES:
     shape, num_classes = _IMAGE_SOURCES[name]

@@ -191,14 +191,14 @@ def get_classifier(dataset_config: Any, spec: DataSpec, directory: str = "") -> 
 
 def resolve_name(eval_config: Any, spec: DataSpec) -> str:
   """eval.feature_net with 'auto' resolved: none for points, inception if weights given."""
-  name = eval_config.get("feature_net", "auto")
+  name = eval_config.feature_net
   if name not in FEATURE_NETS:
     raise ConfigError(f"unknown eval.feature_net {name!r}; choose one of: "
                       f"{', '.join(FEATURE_NETS)}")
   if name == "auto":
     if spec.kind != "image":
       return "none"
-    return "inception" if eval_config.get("inception_weights", "") else "classifier"
+    return "inception" if eval_config.inception_weights else "classifier"
   return name
 
 
@@ -215,4 +215,4 @@ def get_feature_net(eval_config: Any, dataset_config: Any, spec: DataSpec) -> Fe
   if spec.num_classes < 2:
     raise ConfigError(f"eval.feature_net 'classifier' needs a labelled dataset; {spec.name!r} "
                       "has no labels (use inception or none)")
-  return get_classifier(dataset_config, spec, eval_config.get("feature_net_dir", ""))
+  return get_classifier(dataset_config, spec, eval_config.feature_net_dir)

@@ -17,6 +17,7 @@ class SelfAttention(nn.Module):
   f, g, h, v are 1x1 convs (SAGAN sec. 4); f and g have C / key_divisor channels,
   h has C / value_divisor (8 in the paper, 2 in BigGAN). gamma starts at 0, so the
   block starts as the identity. `pool` max-pools keys and values 2x2 (BigGAN's code).
+  `dtype` is the convs' compute dtype; the softmax is taken in float32.
   """
   key_divisor: int = 8
   value_divisor: int = 8
@@ -24,6 +25,7 @@ class SelfAttention(nn.Module):
   spectral: bool = False
   conv_impl: str = "auto"
   kernel_init: Any = nn.initializers.xavier_uniform()
+  dtype: Any = None  # compute dtype; None = the params' float32
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
@@ -33,7 +35,7 @@ class SelfAttention(nn.Module):
 
     def conv(features: int, name: str):
       layer = jnn.Conv(features, (1, 1), use_bias=False, kernel_init=self.kernel_init,
-                       impl=self.conv_impl, name=name)
+                       impl=self.conv_impl, dtype=self.dtype, name=name)
       return jnn.spectral_norm(layer, train, self.spectral)
 
     queries = conv(keys_ch, "g")(x).reshape(batch, -1, keys_ch)
@@ -43,8 +45,9 @@ class SelfAttention(nn.Module):
       values = nn.max_pool(values, (2, 2), strides=(2, 2))
     keys = keys.reshape(batch, -1, keys_ch)
     values = values.reshape(batch, -1, values_ch)
-    beta = jax.nn.softmax(jnp.einsum("bjc,bic->bji", queries, keys), axis=-1)  # eq. (1)
+    logits = jnp.einsum("bjc,bic->bji", queries, keys)
+    beta = jax.nn.softmax(logits.astype(jnp.float32), axis=-1).astype(logits.dtype)  # (1)
     o = jnp.einsum("bji,bic->bjc", beta, values).reshape(batch, height, width, values_ch)
     o = conv(channels, "v")(o)                                                     # eq. (2)
     gamma = self.param("gamma", nn.initializers.zeros, ())
-    return x + gamma * o                                                           # eq. (3)
+    return x + gamma.astype(o.dtype) * o                                           # eq. (3)

@@ -10,7 +10,7 @@ D w..16w. Orthogonal regularisation is `jaxgen.losses.orthogonal_regularization`
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Any, Sequence
 
 import flax.linen as nn
 import jax
@@ -56,6 +56,7 @@ class BigGANGenerator(nn.Module):
   spectral: bool = True
   conv_impl: str = "auto"
   output_activation: str = "tanh"
+  dtype: Any = None  # compute dtype (train.compute_dtype); None = the params' float32
 
   @nn.compact
   def __call__(self, z: jax.Array, y: jax.Array | None = None,
@@ -64,7 +65,7 @@ class BigGANGenerator(nn.Module):
     chunks = jnp.array_split(z, len(self.channels), axis=-1)
     shared = (nn.Embed(self.num_classes, self.embed_dim, embedding_init=ortho,
                        name="shared")(y) if self.cond else None)
-    x = sn(nn.Dense(16 * self.channels[0], kernel_init=ortho))(chunks[0])
+    x = sn(nn.Dense(16 * self.channels[0], kernel_init=ortho, dtype=self.dtype))(chunks[0])
     x = x.reshape(z.shape[0], 4, 4, self.channels[0])
     conditions = [chunk if shared is None else jnp.concatenate([shared, chunk], axis=-1)
                   for chunk in chunks[1:]]
@@ -73,7 +74,7 @@ class BigGANGenerator(nn.Module):
                     output_activation=self.output_activation,
                     attention_res=self.attention_res, spectral=self.spectral,
                     conv_impl=self.conv_impl, kernel_init=ortho, shortcut_init=ortho,
-                    out_init=ortho, attention_kwargs=ATTENTION)
+                    out_init=ortho, attention_kwargs=ATTENTION, dtype=self.dtype)
 
 
 @MODELS.register("biggan")

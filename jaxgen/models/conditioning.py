@@ -77,15 +77,17 @@ class ConditionalBatchNorm(nn.Module):
 
   c None: plain BatchNorm. Integer c [B]: per-class gain/bias tables (categorical
   conditional BN, Miyato & Koyama 2018). Float c [B, D]: gain = 1 + W_g c and
-  bias = W_b c (BigGAN), with W spectrally normalized if `spectral`.
+  bias = W_b c (BigGAN), with W spectrally normalized if `spectral`. `dtype` is the
+  output's (statistics are reduced and kept in float32).
   """
   num_classes: int = 0
   spectral: bool = False
   kernel_init: Any = nn.initializers.orthogonal()
+  dtype: Any = None  # compute dtype; None = the params' float32
 
   @nn.compact
   def __call__(self, x: jax.Array, c: jax.Array | None, train: bool = True) -> jax.Array:
-    bn = dict(use_running_average=not train, momentum=0.9, epsilon=1e-5)
+    bn = dict(use_running_average=not train, momentum=0.9, epsilon=1e-5, dtype=self.dtype)
     if c is None:
       return nn.BatchNorm(**bn)(x)
     x = nn.BatchNorm(use_scale=False, use_bias=False, **bn)(x)
@@ -94,12 +96,13 @@ class ConditionalBatchNorm(nn.Module):
       if self.num_classes <= 0:
         raise ValueError("ConditionalBatchNorm needs num_classes > 0 for integer labels")
       gain = nn.Embed(self.num_classes, features, embedding_init=nn.initializers.ones,
-                      name="gain")(c)
+                      dtype=self.dtype, name="gain")(c)
       bias = nn.Embed(self.num_classes, features, embedding_init=nn.initializers.zeros,
-                      name="bias")(c)
+                      dtype=self.dtype, name="bias")(c)
     else:
       linear = lambda name: spectral_norm(
-          nn.Dense(features, use_bias=False, kernel_init=self.kernel_init, name=name),
+          nn.Dense(features, use_bias=False, kernel_init=self.kernel_init,
+                   dtype=self.dtype, name=name),
           train, self.spectral)
       gain = 1.0 + linear("gain")(c)
       bias = linear("bias")(c)

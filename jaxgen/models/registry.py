@@ -24,6 +24,8 @@ class GANModels(NamedTuple):
 Builder = Callable[[ml_collections.ConfigDict, DataSpec], GANModels]
 MODELS: Registry[Builder] = Registry("model.name")
 COMPUTE_DTYPES = ("float32", "bfloat16")
+# Models whose generator and discriminator take a compute `dtype` (train.compute_dtype).
+BFLOAT16_MODELS = ("biggan", "dcgan", "resnet")
 
 
 def build_gan(model_config: ml_collections.ConfigDict, spec: DataSpec,
@@ -41,10 +43,9 @@ def build_gan(model_config: ml_collections.ConfigDict, spec: DataSpec,
   if compute_dtype not in COMPUTE_DTYPES:
     raise ConfigError(f"unknown train.compute_dtype {compute_dtype!r}; choose one of: "
                       f"{', '.join(COMPUTE_DTYPES)}")
-  nets = (models.generator, models.discriminator)
-  if not all(hasattr(net, "dtype") for net in nets):
+  if model_config.name not in BFLOAT16_MODELS:
     raise ConfigError(f"train.compute_dtype={compute_dtype} is supported by model.name "
-                      f"dcgan only, not {model_config.name!r}")
+                      f"{', '.join(BFLOAT16_MODELS)} only, not {model_config.name!r}")
   dtype = jnp.dtype(compute_dtype)
-  return models._replace(generator=nets[0].clone(dtype=dtype),
-                         discriminator=nets[1].clone(dtype=dtype))
+  return models._replace(generator=models.generator.clone(dtype=dtype),
+                         discriminator=models.discriminator.clone(dtype=dtype))

@@ -7,6 +7,8 @@ pooling -> SN dense (plus the `model.cond` head). 16/32x32 use the CIFAR layout
 (`width` channels throughout, D ends at 8x8); 64x64 the ImageNet one (G 16w..w,
 D w..16w down to 4x4). `attention_res` inserts a self-attention block (SAGAN) after
 the G and D blocks that output that resolution. The blocks are shared with BigGAN.
+`dtype` (train.compute_dtype) runs activations and matmuls in bfloat16; parameters,
+BatchNorm statistics, spectral-norm power iterations, images and logits stay float32.
 """
 
 from __future__ import annotations
@@ -52,12 +54,13 @@ def downsample(x: jax.Array) -> jax.Array:
 class _ConvFactory:
   """Makes (optionally spectrally normalized) 'SAME' convs with one init and lowering."""
 
-  def __init__(self, spectral: bool, train: bool, impl: str):
-    self.spectral, self.train, self.impl = spectral, train, impl
+  def __init__(self, spectral: bool, train: bool, impl: str, dtype: Any = None):
+    self.spectral, self.train, self.impl, self.dtype = spectral, train, impl, dtype
 
   def __call__(self, features: int, size: int, init: Any, name: str | None = None):
+    # SN's power iteration sees the float32 kernel; the conv casts it to `dtype` after.
     layer = jnn.Conv(features, (size, size), padding="SAME", kernel_init=init,
-                     impl=self.impl, name=name)
+                     impl=self.impl, dtype=self.dtype, name=name)
     return jnn.spectral_norm(layer, self.train, self.spectral)
 
 
@@ -70,11 +73,12 @@ class GBlock(nn.Module):
   conv_impl: str = "auto"
   kernel_init: Any = residual_init
   shortcut_init: Any = glorot
+  dtype: Any = None  # compute dtype; None = the params' float32
 
   @nn.compact
   def __call__(self, x: jax.Array, c: jax.Array | None, train: bool = True) -> jax.Array:
-    conv = _ConvFactory(self.spectral, train, self.conv_impl)
-    bn = lambda: ConditionalBatchNorm(self.num_classes, self.spectral)
+    conv = _ConvFactory(self.spectral, train, self.conv_impl, self.dtype)
+    bn = lambda: ConditionalBatchNorm(self.num_classes, self.spectral, dtype=self.dtype)
     h = upsample(nn.relu(bn()(x, c, train)))
     h = conv(self.features, 3, self.kernel_init)(h)
     h = nn.relu(bn()(h, c, train))
@@ -87,7 +91,8 @@ def up_trunk(x: jax.Array, conditions: Sequence[Any], channels: Sequence[int], *
              train: bool, out_channels: int, output_activation: str, attention_res: int = 0,
              num_classes: int = 0, spectral: bool = False, conv_impl: str = "auto",
              kernel_init: Any = residual_init, shortcut_init: Any = glorot,
-             out_init: Any = glorot, attention_kwargs: Any = None) -> jax.Array:
+             out_init: Any = glorot, attention_kwargs: Any = None,
+             dtype: Any = None) -> jax.Array:
   """G after its 4x4 dense layer, shared by SNGAN/SAGAN and BigGAN: one GBlock per entry
   of `channels` (block i conditioned on conditions[i]), self-attention after the block
   that outputs `attention_res`, then BN, ReLU, conv3x3 and `output_activation`.
@@ -96,13 +101,14 @@ def up_trunk(x: jax.Array, conditions: Sequence[Any], channels: Sequence[int], *
   (GBlock_i, SelfAttention_0, ...): the parameter tree is that of an inline loop.
   """
   for features, c in zip(channels, conditions):
-    x = GBlock(features, num_classes, spectral, conv_impl, kernel_init, shortcut_init)(
-        x, c, train)
+    x = GBlock(features, num_classes, spectral, conv_impl, kernel_init, shortcut_init,
+               dtype)(x, c, train)
     if x.shape[1] == attention_res:
-      x = SelfAttention(spectral=spectral, conv_impl=conv_impl,
+      x = SelfAttention(spectral=spectral, conv_impl=conv_impl, dtype=dtype,
                         **(attention_kwargs or {}))(x, train)
-  x = nn.relu(ConditionalBatchNorm()(x, None, train))
-  x = _ConvFactory(spectral, train, conv_impl)(out_channels, 3, out_init)(x)
+  x = nn.relu(ConditionalBatchNorm(dtype=dtype)(x, None, train))
+  x = _ConvFactory(spectral, train, conv_impl, dtype)(out_channels, 3, out_init)(x)
+  x = x.astype(jnp.float32)  # images (and the losses on them) in float32
   return jnp.tanh(x) if output_activation == "tanh" else x
 
 
@@ -116,10 +122,11 @@ class DBlock(nn.Module):
   conv_impl: str = "auto"
   kernel_init: Any = residual_init
   shortcut_init: Any = glorot
+  dtype: Any = None  # compute dtype; None = the params' float32
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
-    conv = _ConvFactory(self.spectral, train, self.conv_impl)
+    conv = _ConvFactory(self.spectral, train, self.conv_impl, self.dtype)
     h = nn.relu(x) if self.preactivation else x
     h = conv(self.features, 3, self.kernel_init)(h)
     h = conv(self.features, 3, self.kernel_init)(nn.relu(h))
@@ -145,6 +152,7 @@ class ResNetFeatures(nn.Module):
   kernel_init: Any = residual_init
   shortcut_init: Any = glorot
   attention_kwargs: Any = None
+  dtype: Any = None  # compute dtype; None = the params' float32
 
   @nn.compact
   def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
@@ -152,12 +160,13 @@ class ResNetFeatures(nn.Module):
     for i, (features, down) in enumerate(zip(self.channels, self.down)):
       x = DBlock(features, down=down, preactivation=i > 0, spectral=self.spectral,
                  conv_impl=self.conv_impl, kernel_init=self.kernel_init,
-                 shortcut_init=self.shortcut_init)(x, train)
+                 shortcut_init=self.shortcut_init, dtype=self.dtype)(x, train)
       if x.shape[1] == self.attention_res and not attended:
         x = SelfAttention(spectral=self.spectral, conv_impl=self.conv_impl,
-                          **(self.attention_kwargs or {}))(x, train)
+                          dtype=self.dtype, **(self.attention_kwargs or {}))(x, train)
         attended = True
-    return jnp.sum(nn.relu(x), axis=(1, 2))
+    # The pooled features (and the head's logits) in float32.
+    return jnp.sum(nn.relu(x).astype(jnp.float32), axis=(1, 2))
 
 
 class ResNetDiscriminator(nn.Module):
@@ -172,6 +181,7 @@ class ResNetDiscriminator(nn.Module):
   kernel_init: Any = residual_init
   shortcut_init: Any = glorot
   attention_kwargs: Any = None
+  dtype: Any = None  # compute dtype (train.compute_dtype); None = the params' float32
 
   @nn.compact
   def __call__(self, x: jax.Array, y: jax.Array | None = None,
@@ -180,7 +190,7 @@ class ResNetDiscriminator(nn.Module):
       x = conditioning.concat_one_hot(x, y, self.num_classes)
     h = ResNetFeatures(self.channels, self.down, self.attention_res, self.spectral,
                        self.conv_impl, self.kernel_init, self.shortcut_init,
-                       self.attention_kwargs)(x, train)
+                       self.attention_kwargs, self.dtype)(x, train)
     return DiscriminatorHead(self.cond, self.num_classes, self.spectral,
                              self.shortcut_init)(h, y, train)
 
@@ -196,19 +206,20 @@ class ResNetGenerator(nn.Module):
   spectral: bool = False
   conv_impl: str = "auto"
   output_activation: str = "tanh"  # 'none': logits, e.g. for a Bernoulli VAE decoder
+  dtype: Any = None  # compute dtype (train.compute_dtype); None = the params' float32
 
   @nn.compact
   def __call__(self, z: jax.Array, y: jax.Array | None = None,
                train: bool = True) -> jax.Array:
     c = y if self.cond else None
-    x = jnn.spectral_norm(nn.Dense(16 * self.channels[0], kernel_init=glorot), train,
-                          self.spectral)(z)
+    x = jnn.spectral_norm(nn.Dense(16 * self.channels[0], kernel_init=glorot,
+                                   dtype=self.dtype), train, self.spectral)(z)
     x = x.reshape(z.shape[0], 4, 4, self.channels[0])
     return up_trunk(x, [c] * (len(self.channels) - 1), self.channels[1:], train=train,
                     out_channels=self.output_shape[-1],
                     output_activation=self.output_activation,
                     attention_res=self.attention_res, num_classes=self.num_classes,
-                    spectral=self.spectral, conv_impl=self.conv_impl)
+                    spectral=self.spectral, conv_impl=self.conv_impl, dtype=self.dtype)
 
 
 def resolution(spec: DataSpec, model: str) -> int:

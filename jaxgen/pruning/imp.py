@@ -102,6 +102,9 @@ def make_quality(config: ml_collections.ConfigDict, trainer: Trainer,
 
 def validate(config: ml_collections.ConfigDict) -> None:
   """One-line errors for a bad field (config_check) or pruning settings that cannot work."""
+  if "pruning" not in config:
+    raise ConfigError("config.pruning is missing: add config_base.pruning() (or use "
+                      "config_base.lottery())")
   config_check.validate(config)
   p = config.pruning
   if p.method in REFERENCE_METHODS and not p.reference:

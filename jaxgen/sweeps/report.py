@@ -127,14 +127,18 @@ def sample_std(values: Sequence[float]) -> float:
   return float(v.std(ddof=1)) if v.size > 1 else 0.0
 
 
-def mean_std(values: Sequence[float], digits: str = ".3g") -> str:
-  """'mean ± std (n=N)' with the sample std (ddof=1); a single value stands alone, 'n=1'."""
+def mean_std(values: Sequence[float], digits: str = ".3g", *, with_n: bool = True) -> str:
+  """'mean ± std (n=N)' with the sample std (ddof=1); a single value stands alone, 'n=1'.
+
+  `with_n=False` drops ' (n=N)', for tables with their own n column.
+  """
   v = np.asarray(values, np.float64)
+  n = f" (n={v.size})" if with_n else ""
   if v.size == 0:
     return "nan"
   if v.size == 1:
-    return f"{v[0]:{digits}} (n=1)"
-  return f"{v.mean():{digits}} ± {sample_std(v):{digits}} (n={v.size})"
+    return f"{v[0]:{digits}}{n}"
+  return f"{v.mean():{digits}} ± {sample_std(v):{digits}}{n}"
 
 
 def markdown_table(rows: list[dict[str, Any]], fields: list[str],

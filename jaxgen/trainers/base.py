@@ -40,4 +40,4 @@ TRAINERS: Registry[Builder] = Registry("trainer")
 
 def build_trainer(config: ml_collections.ConfigDict, spec: DataSpec) -> Trainer:
   """The trainer named by `config.trainer`, built for the whole config and data spec."""
-  return TRAINERS.get(config.get("trainer", "gan"))(config, spec)
+  return TRAINERS.get(config.trainer)(config, spec)

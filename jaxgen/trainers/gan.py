@@ -34,6 +34,7 @@ class GANState:
   d: NetState
   key: jax.Array    # base PRNG key; step keys are fold_in(key, step)
   g_ema: Any = flax.core.FrozenDict()  # EMA of G's params ({} when train.ema_decay = 0)
+  ada: Any = flax.core.FrozenDict()  # augment.ada.AdaState ({} when train.ada_target = 0)
 
 
 def _variables(net: NetState, params=None) -> dict:
@@ -132,6 +133,8 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Trainer:
   if ortho_weight:
     from jaxgen.losses import orthogonal  # pylint: disable=import-outside-toplevel
   policy = augment.parse_policy(config.train.diffaug)
+  ada_on = config.train.ada_target > 0
+  ada_ops = augment.ada.parse_pipeline(config.train.ada_pipeline) if ada_on else ()
   ema_decay = config.train.ema_decay
   ema_start = config.train.ema_start
   n_critic = config.train.n_critic
@@ -160,28 +163,34 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Trainer:
                         batch_stats=d_vars.get("batch_stats", {}))
     # A copy: the train loop donates the state, and a buffer cannot be donated twice.
     g_ema = jax.tree.map(jnp.copy, g.params) if ema_decay else flax.core.FrozenDict()
-    return GANState(step=jnp.zeros((), jnp.int32), g=g, d=d, key=state_key, g_ema=g_ema)
+    ada = augment.ada.init_state(config.train.ada_p_init) if ada_on else flax.core.FrozenDict()
+    return GANState(step=jnp.zeros((), jnp.int32), g=g, d=d, key=state_key, g_ema=g_ema,
+                    ada=ada)
 
   def fake_labels(key: jax.Array, n: int) -> jax.Array:
     return jax.random.randint(key, (n,), 0, max(num_classes, 1))
 
-  def d_input(key: jax.Array, x: jax.Array) -> jax.Array:
-    """What D sees: x, DiffAugment-ed when `train.diffaug` names a policy."""
+  def d_input(key: jax.Array, x: jax.Array, p: jax.Array | None) -> jax.Array:
+    """What D sees: x, ADA-augmented with probability p when `train.ada_target` > 0,
+    then DiffAugment-ed when `train.diffaug` names a policy."""
+    if ada_on:
+      x = augment.ada.augment(jax.random.fold_in(key, 1), x, p, ada_ops)
     return augment.diff_augment(policy, key, x) if policy else x
 
   def d_update(g: NetState, d: NetState, x_real: jax.Array, y_real: jax.Array,
-               key: jax.Array) -> tuple[NetState, Metrics]:
+               key: jax.Array, p: jax.Array | None):
+    """One D step; returns (d, metrics, D's real logits or None when ADA is off)."""
     z_key, y_key, p_key, a_key, b_key, pz_key, pa_key = jax.random.split(key, 7)
     n = x_real.shape[0]
     y_fake = fake_labels(y_key, n)
     fake, _ = _apply(g, noise(z_key, n), y_fake)
     fake = jax.lax.stop_gradient(fake)
-    x_real, fake = d_input(a_key, x_real), d_input(b_key, fake)
+    x_real, fake = d_input(a_key, x_real, p), d_input(b_key, fake, p)
     paired_fake = fake
     if interpolates_need_labels:
       # D sees the label: interpolate each real example with a fake of its own class.
       paired_fake, _ = _apply(g, noise(pz_key, n), y_real)
-      paired_fake = d_input(pa_key, jax.lax.stop_gradient(paired_fake))
+      paired_fake = d_input(pa_key, jax.lax.stop_gradient(paired_fake), p)
 
     def loss_fn(params):
       real_out, stats = _apply(d, x_real, y_real, params)
@@ -201,22 +210,22 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Trainer:
                                      paired_fake, p_key).items():
         value = value + penalty_weight * reg
         metrics[f"d_{name}"] = reg
-      return value, (stats, metrics)
+      return value, (stats, metrics, real_logits if ada_on else None)
 
-    grads, (stats, metrics) = jax.grad(loss_fn, has_aux=True)(d.params)
+    grads, (stats, metrics, real_logits) = jax.grad(loss_fn, has_aux=True)(d.params)
     d = d.apply_gradients(grads=grads, batch_stats=stats)
     if clip:  # WGAN (Arjovsky et al. 2017) keeps the critic Lipschitz by weight clipping.
-      d = d.replace(params=jax.tree.map(lambda p: jnp.clip(p, -clip, clip), d.params))
-    return d, metrics
+      d = d.replace(params=jax.tree.map(lambda w: jnp.clip(w, -clip, clip), d.params))
+    return d, metrics, real_logits
 
-  def g_update(g: NetState, d: NetState, n: int,
-               key: jax.Array) -> tuple[NetState, Metrics]:
+  def g_update(g: NetState, d: NetState, n: int, key: jax.Array,
+               p: jax.Array | None) -> tuple[NetState, Metrics]:
     z_key, y_key, a_key = jax.random.split(key, 3)
     z, y = noise(z_key, n), fake_labels(y_key, n)
 
     def loss_fn(params):
       fake, stats = _apply(g, z, y, params)
-      fake_logits, cls_fake = split_logits(_apply(d, d_input(a_key, fake), y)[0])
+      fake_logits, cls_fake = split_logits(_apply(d, d_input(a_key, fake, p), y)[0])
       value = loss.g_loss(fake_logits)
       metrics = {"g_loss": value}
       if cond in ("acgan", "adcgan"):
@@ -240,15 +249,23 @@ def build(config: ml_collections.ConfigDict, spec: DataSpec) -> Trainer:
   def train_step(state: GANState, batch: Batch) -> tuple[GANState, Metrics]:
     keys = jax.random.split(jax.random.fold_in(state.key, state.step), n_critic + 1)
 
+    p = state.ada.p if ada_on else None  # ADA's augmentation probability
+
     def critic_step(d, inputs):
       x, y, key = inputs
-      return d_update(state.g, d, x, y, key)
+      d, metrics, real_logits = d_update(state.g, d, x, y, key, p)
+      return d, (metrics, real_logits)
 
-    d, d_metrics = jax.lax.scan(critic_step, state.d, (batch["x"], batch["y"], keys[:-1]))
-    g, g_metrics = g_update(state.g, d, batch["x"].shape[1], keys[-1])
+    d, (d_metrics, real_logits) = jax.lax.scan(critic_step, state.d,
+                                               (batch["x"], batch["y"], keys[:-1]))
+    g, g_metrics = g_update(state.g, d, batch["x"].shape[1], keys[-1], p)
     metrics = {**jax.tree.map(jnp.mean, d_metrics), **g_metrics}
     g_ema = update_ema(state.step, state.g_ema, g.params) if ema_decay else state.g_ema
-    return state.replace(step=state.step + 1, g=g, d=d, g_ema=g_ema), metrics
+    ada = state.ada
+    if ada_on:  # the controller sees D's logits of every real batch of this step
+      ada = augment.ada.update(state.ada, real_logits, config)
+      metrics.update(ada_p=ada.p, ada_rt=ada.r_t)
+    return state.replace(step=state.step + 1, g=g, d=d, g_ema=g_ema, ada=ada), metrics
 
   def sample(state: GANState, z: jax.Array) -> jax.Array:
     """Generator output in evaluation mode (BatchNorm running statistics, EMA weights).
