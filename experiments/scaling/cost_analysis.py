@@ -26,7 +26,8 @@ from jaxgen.data import DataSpec
 from jaxgen.trainers import build_trainer
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CONFIGS = ("dcgan_cifar10", "sngan_cifar10", "sagan_cifar10", "biggan_cifar10")
+CONFIGS = ("dcgan_cifar10", "sngan_cifar10", "sagan_cifar10", "biggan_cifar10",
+           "stylegan2_cifar10", "stylegan2_ada_cifar10")
 
 
 def load_config(name: str):
@@ -79,12 +80,14 @@ def analyse(name: str, devices: int, compute_dtype: str = "float32") -> dict:
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument("--devices", type=int, default=8)
+  parser.add_argument("--configs", default=",".join(CONFIGS),
+                      help="comma-separated config names under configs/")
   parser.add_argument("--compute_dtype", default="float32", choices=("float32", "bfloat16"))
   parser.add_argument("--out", default=os.path.join(REPO, "experiments", "scaling",
                                                     "costs.json"))
   args = parser.parse_args()
   rows = []
-  for name in CONFIGS:
+  for name in args.configs.split(","):
     rows.append(analyse(name, args.devices, args.compute_dtype))
     print(json.dumps(rows[-1]), flush=True)
   with open(args.out, "w", encoding="utf-8") as f:
