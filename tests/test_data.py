@@ -80,6 +80,7 @@ def test_registry_holds_all_sources():
   assert set(DATASETS) == {
       "digits", "fashion_mnist", "mnist", "ring8", "grid25", "mixture", "tfds:<name>",
       "class_mixture", "domain_adaptation", "fashion_mnist_m", "mnist_m", "syn_digits",
+      "multi_source", "scenes", "scenes_source", "scenes_target",
       *(f"fashion_mnist_rot{a}" for a in range(0, 90, 15)),
       *(f"fashion_mnist_colored{p}" for p in (10, 20, 90)),
   }
