@@ -74,6 +74,21 @@ def _pixel_fid(trainer, state, real):
                                    real.reshape(len(real), -1))
 
 
+def _train_and_measure(config, workdir, classifier_dir):
+  """Trains `config`; returns (pixel FID, FID-digits), each as (at init, after training)."""
+  dataset = data.get_dataset(config.dataset)
+  trainer = build_trainer(config, dataset.spec)
+  real = dataset.sample(500, seed=1)["x"]
+  init = trainer.init(jax.random.PRNGKey(config.seed))
+  before = _pixel_fid(trainer, init, real)
+  fid_before = _fid_digits(config, trainer, dataset, init, classifier_dir)
+  state = train.train_and_evaluate(config, workdir)  # raises if a loss is not finite
+  after = _pixel_fid(trainer, jax.device_get(state), real)
+  fid_after = _fid_digits(config, trainer, dataset, state, classifier_dir)
+  print(f"pixel FID {before:.2f} -> {after:.2f}; FID-digits {fid_before:.3f} -> {fid_after:.3f}")
+  return (before, after), (fid_before, fid_after)
+
+
 def test_bfloat16_dcgan_trains(workdir, digits_classifier_dir):  # noqa: F811
   """Losses finite; pixel Fréchet distance to real digits below 0.6x and FID-digits below 0.5x.
 
@@ -82,16 +97,8 @@ def test_bfloat16_dcgan_trains(workdir, digits_classifier_dir):  # noqa: F811
                       checkpoint_every=0, compute_dtype="bfloat16")
   config.dataset.image_size = 16  # the size of the digits classifier behind FID-digits
   config.eval.every = 0
-  dataset = data.get_dataset(config.dataset)
-  trainer = build_trainer(config, dataset.spec)
-  real = dataset.sample(500, seed=1)["x"]
-  init = trainer.init(jax.random.PRNGKey(config.seed))
-  before = _pixel_fid(trainer, init, real)
-  fid_before = _fid_digits(config, trainer, dataset, init, digits_classifier_dir)
-  state = train.train_and_evaluate(config, workdir)  # raises if a loss is not finite
-  after = _pixel_fid(trainer, jax.device_get(state), real)
-  fid_after = _fid_digits(config, trainer, dataset, state, digits_classifier_dir)
-  print(f"pixel FID {before:.2f} -> {after:.2f}; FID-digits {fid_before:.3f} -> {fid_after:.3f}")
+  (before, after), (fid_before, fid_after) = _train_and_measure(
+      config, workdir, digits_classifier_dir)
   assert after < 0.6 * before
   assert fid_after < 0.5 * fid_before
 
@@ -175,15 +182,7 @@ def test_bfloat16_sngan_trains(workdir, digits_classifier_dir):  # noqa: F811
 
   (Measured: pixel 300.0 -> 97.2, FID-digits 41.9 -> 13.2 after 100 steps.)"""
   config = tiny_sngan(100, compute_dtype="bfloat16")
-  dataset = data.get_dataset(config.dataset)
-  trainer = build_trainer(config, dataset.spec)
-  real = dataset.sample(500, seed=1)["x"]
-  init = trainer.init(jax.random.PRNGKey(config.seed))
-  before = _pixel_fid(trainer, init, real)
-  fid_before = _fid_digits(config, trainer, dataset, init, digits_classifier_dir)
-  state = train.train_and_evaluate(config, workdir)  # raises if a loss is not finite
-  after = _pixel_fid(trainer, jax.device_get(state), real)
-  fid_after = _fid_digits(config, trainer, dataset, state, digits_classifier_dir)
-  print(f"pixel FID {before:.2f} -> {after:.2f}; FID-digits {fid_before:.3f} -> {fid_after:.3f}")
+  (before, after), (fid_before, fid_after) = _train_and_measure(
+      config, workdir, digits_classifier_dir)
   assert after < 0.5 * before
   assert fid_after < 0.5 * fid_before
