@@ -1,4 +1,7 @@
-"""`make bench`: runs every benchmark and writes the tables to benchmarks/results.md."""
+"""`make bench`: runs every benchmark and writes the tables to benchmarks/results.md.
+
+`python benchmarks/run.py --only inception,conv` re-measures those sections in place.
+"""
 
 from __future__ import annotations
 
@@ -48,12 +51,35 @@ def run_section(title: str, run) -> str:
     traceback.print_exc()
     body = f"**Failed:** `{type(error).__name__}: {error}` (traceback in the `make bench` log)."
   minutes = (time.perf_counter() - start) / 60
-  return (f"## {title}\n\n{machine()}. Load average (1 / 5 / 15 min) {load_start} at the "
+  return (f"## {title}\n\n{machine()}; {time.strftime('%Y-%m-%d %H:%M %Z')}. Load average "
+          f"(1 / 5 / 15 min) {load_start} at the "
           f"start, {load_average()} at the end; {minutes:.1f} min.\n\n{body}\n")
+
+
+def replace_sections(path: str, names: list[str]) -> None:
+  """Re-measures the sections whose module is named (e.g. `inception`) and swaps them into
+  results.md in place; the others keep their text, and each section its own date."""
+  chosen = [(t, r) for t, r in SECTIONS if any(f"bench_{n}.py" in t for n in names)]
+  known = [t.split("bench_")[1].split(".py")[0] for t, _ in SECTIONS]
+  if len(chosen) != len(names):
+    raise SystemExit(f"--only takes names from: {', '.join(known)}")
+  with open(path, encoding="utf-8") as f:
+    text = f.read()
+  for title, run in chosen:
+    start = text.index(f"## {title}\n")
+    end = text.find("\n## ", start + 1)
+    end = len(text) if end < 0 else end + 1
+    text = text[:start] + run_section(title, run) + text[end:]
+    with open(path, "w", encoding="utf-8") as f:
+      f.write(text)
+  print(f"\nupdated {path}")
 
 
 def main() -> None:
   path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.md")
+  if len(sys.argv) > 2 and sys.argv[1] == "--only":
+    replace_sections(path, sys.argv[2].split(","))
+    return
   head = (f"# Benchmark results\n\nMachine: {machine()}\n"
           f"Measured: {time.strftime('%Y-%m-%d %H:%M %Z')} by `make bench`.\n")
   parts = [head]

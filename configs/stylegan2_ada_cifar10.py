@@ -8,15 +8,10 @@ at a speed of 500k images from 0 to 1. Meant for an accelerator:
 Not measured here (needs the prepared TFDS data and an accelerator).
 """
 
-from jaxgen.config_base import stylegan2_config
+from jaxgen.config_base import stylegan2_cifar10_config
 
 
 def get_config():
-  config = stylegan2_config("tfds:cifar10", 32, width=512, latent_dim=512, batch_size=64,
-                            num_steps=100_000_000 // 64)
-  config.model.update(cond="projection", mbstd_group=32)
-  config.stylegan2.update(r1_gamma=0.01, pl_weight=0.0, style_mixing_prob=0.0)
-  config.train.update(ema_decay=0.5 ** (64 / 500_000), sample_every=10_000,
-                      checkpoint_every=10_000, log_every=1000,
-                      ada_target=0.6, ada_interval=4, ada_kimg=500, ada_pipeline="bgc")
+  config = stylegan2_cifar10_config()
+  config.train.update(ada_target=0.6, ada_interval=4, ada_kimg=500, ada_pipeline="bgc")
   return config

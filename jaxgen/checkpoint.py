@@ -14,6 +14,7 @@ from typing import Any
 
 import jax
 import orbax.checkpoint as ocp
+from etils import epath
 
 from jaxgen.errors import CheckpointError  # noqa: F401  (re-exported)
 
@@ -94,7 +95,13 @@ class Checkpointer:
     fields = ocp.tree.serialize_tree(abstract, keep_empty_nodes=True)
     if not isinstance(fields, dict):
       return None
-    empty = {k: v for k, v in fields.items() if isinstance(v, Mapping) and not v}
+    try:
+      on_disk = set(ocp.StandardCheckpointHandler().metadata(
+          epath.Path(self.directory) / str(step) / "default").keys())
+    except Exception:  # no readable tree metadata: nothing to compare against
+      return None
+    empty = {k: v for k, v in fields.items()
+             if isinstance(v, Mapping) and not v and k not in on_disk}
     if not empty:
       return None
     pruned = {k: v for k, v in fields.items() if k not in empty}

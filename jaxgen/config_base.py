@@ -386,6 +386,18 @@ def stylegan2_config(dataset: str, image_size: int, *, width: int, latent_dim: i
   return config
 
 
+def stylegan2_cifar10_config() -> ml_collections.ConfigDict:
+  """StyleGAN2 with stylegan2-ada-pytorch's `--cfg=cifar`: conditional, 512 wide, batch 64,
+  R1 gamma 0.01, no path length or style mixing, G EMA over 500k images, 100M images."""
+  config = stylegan2_config("tfds:cifar10", 32, width=512, latent_dim=512, batch_size=64,
+                            num_steps=100_000_000 // 64)
+  config.model.update(cond="projection", mbstd_group=32)
+  config.stylegan2.update(r1_gamma=0.01, pl_weight=0.0, style_mixing_prob=0.0)
+  config.train.update(ema_decay=0.5 ** (64 / 500_000), sample_every=10_000,
+                      checkpoint_every=10_000, log_every=1000)
+  return config
+
+
 def evaluation(every: int = 0, num_samples: int = 2000) -> ml_collections.ConfigDict:
   """The `config.eval` block: sample-quality metrics during training and in jaxgen.evaluate."""
   return ml_collections.ConfigDict(dict(
@@ -431,6 +443,9 @@ def base_config() -> ml_collections.ConfigDict:
       data_dir="",       # '' = the source's default location
       split="train",
       image_size=16,     # resize images to this square side; 0 = native size
+      train_examples=0,  # train on a fixed random subset of this many examples (limited-data
+                         # studies; split 'train', in-memory sources); evaluation's reference
+                         # stays the whole split; 0 = all
       # 2-D point datasets (jaxgen/data/mixtures.py):
       radius=2.0,        # ring8: radius of the ring of means
       spacing=2.0,       # grid25: distance between neighbouring means
@@ -539,7 +554,7 @@ rules("dataset", name=r.registered("jaxgen.data:DATASETS", prefixes=("tfds:",)),
       image_size=r.non_negative(), radius=r.positive(), spacing=r.positive(),
       std=r.non_negative(), shuffle_buffer=r.positive(), domain_seed=r.non_negative(),
       val_fraction=r.in_range(0.0, 1.0, open_low=True, open_high=True),
-      max_examples=r.non_negative(),
+      max_examples=r.non_negative(), train_examples=r.non_negative(),
       label_shift=r.one_of("", "nw3", "nw5", "nw10", "custom"))
 rules("model", name=r.registered("jaxgen.models:MODELS"), latent_dim=r.positive(),
       width=r.positive(), g_norm=r.registered("jaxgen.models.layers:NORMS"),

@@ -60,6 +60,8 @@ class Evaluator:
                dataset: data.Dataset):
     self.config = ml_collections.ConfigDict(config.eval.to_dict())  # later edits stay out
     self.trainer = trainer
+    if int(config.dataset.train_examples):  # limited data: the reference is the whole split
+      dataset = data.get_dataset({**config.dataset.to_dict(), "train_examples": 0})
     self.dataset = dataset
     self.seed = int(config.seed)
     self.dataset_split = config.dataset.split

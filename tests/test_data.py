@@ -430,3 +430,29 @@ def test_mixture_seekable():
   s = ds.sample(64, seed=5)
   assert not np.array_equal(s["x"], take(ds, 1, 64, seed=5)[0]["x"])
   np.testing.assert_array_equal(s["x"], ds.sample(64, seed=5)["x"])
+
+
+def test_train_examples_keeps_one_fixed_subset_and_evaluation_keeps_the_whole_split():
+  from jaxgen import config_base, evaluate  # pylint: disable=import-outside-toplevel
+  from jaxgen.errors import ConfigError  # pylint: disable=import-outside-toplevel
+  from jaxgen.trainers import build_trainer  # pylint: disable=import-outside-toplevel
+  full = get_dataset(ml_collections.ConfigDict({"name": "digits"}))
+  subset = get_dataset(ml_collections.ConfigDict({"name": "digits", "train_examples": 100}))
+  again = get_dataset(ml_collections.ConfigDict({"name": "digits", "train_examples": 100}))
+  x_full, x_sub = full.sample(full.num_examples, seed=0)["x"], subset.sample(100, seed=0)["x"]
+  assert subset.num_examples == 100 and full.num_examples == 1437
+  np.testing.assert_array_equal(x_sub, again.sample(100, seed=0)["x"])  # the same 100
+  rows = {r.tobytes() for r in x_full}
+  assert all(r.tobytes() in rows for r in x_sub)  # drawn from the training split
+  assert len({r.tobytes() for r in x_sub}) == 100  # without repeats
+  seen = np.concatenate([b["x"] for b in itertools.islice(subset.batches(50, seed=3), 4)])
+  assert {r.tobytes() for r in seen} <= {r.tobytes() for r in x_sub}  # training sees only them
+  with pytest.raises(ConfigError, match="train_examples=2000 exceeds the 1437"):
+    get_dataset(ml_collections.ConfigDict({"name": "digits", "train_examples": 2000}))
+  with pytest.raises(ConfigError, match="needs split 'train'"):
+    get_dataset(ml_collections.ConfigDict({"name": "digits", "split": "test",
+                                           "train_examples": 10}))
+  config = config_base.base_config()
+  config.dataset.train_examples = 100
+  evaluator = evaluate.Evaluator(config, build_trainer(config, subset.spec), subset)
+  assert evaluator.dataset.num_examples == 1437

@@ -139,7 +139,8 @@ def test_unreadable_latest_checkpoint_falls_back_to_the_previous_one(tmp_path):
 def test_checkpoint_written_before_an_empty_state_field_existed_restores(tmp_path):
   """A GAN state gained `ada = {}` (ADA off); checkpoints written without it still restore,
 
-  while a checkpoint that differs in a real field still fails with the clear error.
+  also when they hold another empty field (`g_ema = {}` without EMA), while a checkpoint
+  that differs in a real field still fails with the clear error.
   """
   import flax
   import jax.numpy as jnp
@@ -149,11 +150,13 @@ def test_checkpoint_written_before_an_empty_state_field_existed_restores(tmp_pat
   class Old:
     params: dict
     opt_state: object
+    g_ema: object = flax.core.FrozenDict()
 
   @flax.struct.dataclass
   class New:
     params: dict
     opt_state: object
+    g_ema: object = flax.core.FrozenDict()
     ada: object = flax.core.FrozenDict()
 
   params = {"w": jnp.arange(6.0).reshape(2, 3), "b": jnp.ones(3)}
@@ -164,7 +167,7 @@ def test_checkpoint_written_before_an_empty_state_field_existed_restores(tmp_pat
   zeros = jax.tree.map(jnp.zeros_like, params)
   restored, step = Checkpointer(str(tmp_path)).restore(
       New(zeros, optax.adam(1e-3).init(zeros)))
-  assert step == 5 and restored.ada == {}
+  assert step == 5 and restored.ada == {} and restored.g_ema == {}
   for a, b in zip(jax.tree.leaves(restored), jax.tree.leaves(New(params, opt_state))):
     np.testing.assert_array_equal(a, b)
   wrong = {"w": jnp.zeros((3, 3)), "b": jnp.zeros(3)}

@@ -12,6 +12,9 @@ retrains. Headline metric: held-out -ELBO in nats (`pruning.metric`; FID-digits 
 samples is recorded too). Prune one net: --config.pruning.scope=g (or enc). Baselines:
 --config.pruning.method=snip / grasp (scored on the negative ELBO of one batch), or
 random / reinit with --config.pruning.reference=<this workdir>.
+Last measured (experiments/lottery/README.md, seed 0, --config.pruning.scope=g, 14
+rounds): held-out -ELBO (all 360 test digits) 102.98 dense, 102.19 at 95.6% decoder
+sparsity; random pruning 106.17 and random reinit 103.19 there; ~30-50 s per round.
 """
 
 from jaxgen import config_base

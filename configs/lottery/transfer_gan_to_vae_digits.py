@@ -12,6 +12,8 @@ model is configs/lottery/imp_vae_digits.py (decoder = the GAN generator: DCGAN w
 latent 64, 16x16; only the output activation differs, which has no parameters). The
 reference prunes G and D jointly, so the decoder's sparsity is the GAN's G sparsity of
 that round, not exactly 1 - 0.8^r. Compare with imp_vae_digits.py --config.pruning.scope=g.
+Last measured (experiments/lottery/README.md, seed 0, 10 rounds from the seed-0 DCGAN IMP
+run): held-out -ELBO 102.70 at 21.5% decoder sparsity, 103.36 at 90.7%, 105.02 at 96.6%.
 """
 
 from jaxgen import config_base

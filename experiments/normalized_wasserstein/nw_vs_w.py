@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgen.losses import normalized_wasserstein as nw
+from jaxgen.sweeps import report
 
 MEANS = np.array([[0.0, 0.0], [4.0, 0.0], [0.0, 4.0]])
 
@@ -49,11 +50,10 @@ def main():
   parser.add_argument("--seeds", type=int, default=5)
   args = parser.parse_args()
   rows = [one_seed(s) for s in range(args.seeds)]
-  summary = {k: (float(np.mean([r[k] for r in rows])), float(np.std([r[k] for r in rows],
-                                                                     ddof=1)))
-             for k in rows[0]}
-  for k, (m, s) in summary.items():
-    print(f"| {k} | {m:.3f} ± {s:.3f} | n={args.seeds} |")
+  columns = {k: [r[k] for r in rows] for k in rows[0]}
+  summary = {k: (float(np.mean(v)), report.sample_std(v)) for k, v in columns.items()}
+  for k, v in columns.items():
+    print(f"| {k} | {report.mean_std(v, '.3f', with_n=False)} | n={len(v)} |")
   print(json.dumps({"rows": rows, "mean_std": summary}))
 
 

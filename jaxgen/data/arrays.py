@@ -86,6 +86,12 @@ class ArrayDataset(Dataset):
     self._y = np.asarray(y, np.int32)
     self._transform = transform
 
+  def subset(self, n: int) -> "ArrayDataset":
+    """The first n of a fixed permutation (seed 0), in dataset order: the same n examples
+    for every run and seed, as the limited-data subsets of Karras et al. (2020)."""
+    keep = np.sort(np.random.default_rng(0).permutation(self.num_examples)[:n])
+    return ArrayDataset(self.spec, self._x[keep], self._y[keep], self._transform)
+
   def _gather(self, idx: np.ndarray) -> Batch:
     x = np.asarray(self._transform(self._x[idx]), np.float32)
     # 'index': each example's position in the dataset (per-example state such as IAAT's eps).

@@ -70,7 +70,17 @@ def get_dataset(config: Any) -> Dataset:
   """Builds the dataset named by `config.name` (the `config.dataset` sub-config)."""
   config = config_base.complete(config_base.dataset_defaults(), config)
   key = TFDS_KEY if str(config.name).startswith(TFDS_PREFIX) else config.name
-  return DATASETS.get(key)(config)
+  dataset = DATASETS.get(key)(config)
+  n = int(config.train_examples)
+  if n:
+    if config.split != "train" or not hasattr(dataset, "subset"):
+      raise ConfigError(f"dataset.train_examples={n} needs split 'train' of an in-memory "
+                        f"dataset; {config.name!r} split {config.split!r} is not")
+    if n > dataset.num_examples:
+      raise ConfigError(f"dataset.train_examples={n} exceeds the {dataset.num_examples} "
+                        f"examples of {config.name!r}; allowed: 0 (all) to {dataset.num_examples}")
+    dataset = dataset.subset(n)
+  return dataset
 
 
 def process_rows(batch_size: int, process_index: int, process_count: int) -> slice:

@@ -22,8 +22,8 @@ from jaxgen.data.multi_source import source_names
 from jaxgen.models.domain_nets import MLPHead
 from jaxgen.models.multi_source_nets import CurriculumManager
 from jaxgen.trainers.base import TRAINERS, Batch, Metrics, Trainer
-from jaxgen.trainers.da_erm import (Classifier, DAState, accuracy, apply_grads, blank_sampler,
-                                    eval_metrics, init_net)
+from jaxgen.trainers.da_erm import (Classifier, DAState, accuracy, classifier_trainer, eval_metrics,
+                                    init_net, joint_gradient_step)
 from jaxgen.trainers.dann import gradient_reversal, reversal_weight
 
 
@@ -94,11 +94,7 @@ def build_cmss(config: ml_collections.ConfigDict, spec: DataSpec) -> Trainer:
       metrics.update(weight_per_domain(w, ds, num_sources))
       return cls + dom, metrics
 
-    params = {name: nets[name].params for name in ("f", "c", "d", "cm")}
-    grads, metrics = jax.grad(loss_fn, has_aux=True)(params)
-    metrics["lambda"] = lam
-    return state.replace(step=state.step + 1, nets=apply_grads(nets, grads)), metrics
+    state, metrics = joint_gradient_step(state, loss_fn, ("f", "c", "d", "cm"))
+    return state, {**metrics, "lambda": lam}
 
-  noise, sample = blank_sampler(spec)
-  return Trainer(init=init, train_step=train_step, sample=sample, noise=noise,
-                 batches_per_step=1, eval_metrics=eval_metrics)
+  return classifier_trainer(spec, init, train_step, eval_metrics)

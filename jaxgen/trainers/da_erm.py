@@ -118,6 +118,22 @@ def apply_grads(nets: dict, grads: dict) -> dict:
   return {**nets, **{name: nets[name].apply_gradients(grads=g) for name, g in grads.items()}}
 
 
+def joint_gradient_step(state: DAState, loss_fn: Callable, names: tuple[str, ...]
+                        ) -> tuple[DAState, Metrics]:
+  """One optimizer step of the nets `names` on `loss_fn(params) -> (loss, metrics)`."""
+  params = {name: state.nets[name].params for name in names}
+  grads, metrics = jax.grad(loss_fn, has_aux=True)(params)
+  return state.replace(step=state.step + 1, nets=apply_grads(state.nets, grads)), metrics
+
+
+def classifier_trainer(spec: DataSpec, init: Callable, train_step: Callable,
+                       eval_metrics: Callable) -> Trainer:
+  """A Trainer of one batch per step whose sample grid is blank (no generator)."""
+  noise, sample = blank_sampler(spec)
+  return Trainer(init=init, train_step=train_step, sample=sample, noise=noise,
+                 batches_per_step=1, eval_metrics=eval_metrics)
+
+
 def supervised(config: ml_collections.ConfigDict, spec: DataSpec, *, on_target: bool) -> Trainer:
   """ERM of F and C on the source labels (or, for the oracle, the target labels)."""
   model = Classifier(config, spec)
@@ -139,9 +155,7 @@ def supervised(config: ml_collections.ConfigDict, spec: DataSpec, *, on_target: 
     nets = apply_grads(state.nets, grads)
     return state.replace(step=state.step + 1, nets=nets), {"class_loss": loss, "train_acc": acc}
 
-  noise, sample = blank_sampler(spec)
-  return Trainer(init=init, train_step=train_step, sample=sample, noise=noise,
-                 batches_per_step=1, eval_metrics=eval_metrics)
+  return classifier_trainer(spec, init, train_step, eval_metrics)
 
 
 @TRAINERS.register("da_source_only")

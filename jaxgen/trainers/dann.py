@@ -17,8 +17,8 @@ import optax
 from jaxgen.data import DataSpec
 from jaxgen.models.domain_nets import MLPHead
 from jaxgen.trainers.base import TRAINERS, Batch, Metrics, Trainer
-from jaxgen.trainers.da_erm import (Classifier, DAState, accuracy, apply_grads, blank_sampler,
-                                    cross_entropy, eval_metrics, init_net)
+from jaxgen.trainers.da_erm import (Classifier, DAState, accuracy, classifier_trainer,
+                                    cross_entropy, eval_metrics, init_net, joint_gradient_step)
 
 
 @jax.custom_vjp
@@ -83,11 +83,7 @@ def build_dann(config: ml_collections.ConfigDict, spec: DataSpec) -> Trainer:
       return cls + dom, {"class_loss": cls, "domain_loss": dom, "domain_acc": d_acc,
                          "train_acc": accuracy(logits, ys)}
 
-    params = {name: nets[name].params for name in ("f", "c", "d")}
-    grads, metrics = jax.grad(loss_fn, has_aux=True)(params)
-    metrics["lambda"] = lam
-    return state.replace(step=state.step + 1, nets=apply_grads(nets, grads)), metrics
+    state, metrics = joint_gradient_step(state, loss_fn, ("f", "c", "d"))
+    return state, {**metrics, "lambda": lam}
 
-  noise, sample = blank_sampler(spec)
-  return Trainer(init=init, train_step=train_step, sample=sample, noise=noise,
-                 batches_per_step=1, eval_metrics=eval_metrics)
+  return classifier_trainer(spec, init, train_step, eval_metrics)

@@ -20,8 +20,8 @@ from jaxgen.data.multi_source import source_names
 from jaxgen.models.multi_source_nets import (DomainMaskLogits, hard_iou, overlap_penalty,
                                              straight_through_bernoulli, unseen_domain_mask)
 from jaxgen.trainers.base import TRAINERS, Batch, Metrics, Trainer
-from jaxgen.trainers.da_erm import (Classifier, DAState, accuracy, apply_grads, blank_sampler,
-                                    cross_entropy, init_net)
+from jaxgen.trainers.da_erm import (Classifier, DAState, accuracy, classifier_trainer,
+                                    cross_entropy, init_net, joint_gradient_step)
 
 
 def mask_probs(nets: dict, params: dict | None = None) -> jax.Array:
@@ -75,9 +75,7 @@ def build_dmg(config: ml_collections.ConfigDict, spec: DataSpec) -> Trainer:
                     accuracy(logits, ys), "mask_density": jnp.mean(probs > 0.5),
                     "overlap_hard_iou": hard_iou(probs), "mask_prob_mean": jnp.mean(probs)}
 
-    params = {name: nets[name].params for name in ("f", "c", "m")}
-    grads, metrics = jax.grad(loss_fn, has_aux=True)(params)
-    return state.replace(step=state.step + 1, nets=apply_grads(nets, grads)), metrics
+    return joint_gradient_step(state, loss_fn, ("f", "c", "m"))
 
   def eval_metrics(state: DAState, batch: Batch, key: jax.Array) -> Metrics:
     """Source validation with each domain's own mask; the unseen target with the mean mask."""
@@ -104,6 +102,4 @@ def build_dmg(config: ml_collections.ConfigDict, spec: DataSpec) -> Trainer:
                      target_acc_mask_ensemble=accuracy(ensemble, batch["y_t"]))
     return metrics
 
-  noise, sample = blank_sampler(spec)
-  return Trainer(init=init, train_step=train_step, sample=sample, noise=noise,
-                 batches_per_step=1, eval_metrics=eval_metrics)
+  return classifier_trainer(spec, init, train_step, eval_metrics)

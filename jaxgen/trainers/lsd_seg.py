@@ -26,7 +26,7 @@ import ml_collections
 from jaxgen.data import DataSpec
 from jaxgen.models.segmentation import PatchDiscriminator, SegGenerator
 from jaxgen.trainers.base import TRAINERS, Batch, Metrics, Trainer
-from jaxgen.trainers.da_erm import DAState, apply_grads, blank_sampler, cross_entropy, init_net
+from jaxgen.trainers.da_erm import DAState, apply_grads, classifier_trainer, cross_entropy, init_net
 from jaxgen.trainers.seg_source_only import SegModel, eval_metrics, pixel_labels, segment
 
 SOURCE_REAL, SOURCE_FAKE, TARGET_REAL, TARGET_FAKE = 0, 1, 2, 3
@@ -136,6 +136,4 @@ def build_lsd_seg(config: ml_collections.ConfigDict, spec: DataSpec) -> Trainer:
     metrics = {**d_terms, **g_terms, **f_terms}
     return state.replace(step=state.step + 1, nets=new_nets), metrics
 
-  noise, sample = blank_sampler(spec)
-  return Trainer(init=init, train_step=train_step, sample=sample, noise=noise,
-                 batches_per_step=1, eval_metrics=eval_metrics)
+  return classifier_trainer(spec, init, train_step, eval_metrics)

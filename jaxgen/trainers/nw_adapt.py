@@ -20,7 +20,7 @@ from jaxgen.data import DataSpec
 from jaxgen.losses.label_shift import mixture_mean, proportion_error
 from jaxgen.models.domain_nets import MLPHead
 from jaxgen.trainers.base import TRAINERS, Batch, Metrics, Trainer
-from jaxgen.trainers.da_erm import (Classifier, DAState, accuracy, apply_grads, blank_sampler,
+from jaxgen.trainers.da_erm import (Classifier, DAState, accuracy, apply_grads, classifier_trainer,
                                     cross_entropy, eval_metrics, init_net)
 from jaxgen.trainers.gan import NetState
 
@@ -95,9 +95,7 @@ def alignment(config: ml_collections.ConfigDict, spec: DataSpec, *, normalized: 
       metrics["pi_tv"] = proportion_error(state.nets["pi"].params["logits"], batch["y_t"])
     return metrics
 
-  noise, sample = blank_sampler(spec)
-  return Trainer(init=init, train_step=train_step, sample=sample, noise=noise,
-                 batches_per_step=1, eval_metrics=nw_eval)
+  return classifier_trainer(spec, init, train_step, nw_eval)
 
 
 @TRAINERS.register("w_align")

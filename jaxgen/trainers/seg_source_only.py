@@ -21,7 +21,7 @@ from jaxgen.metrics import segmentation as seg_metrics
 from jaxgen.models.segmentation import Segmenter
 from jaxgen.optim import make_optimizer
 from jaxgen.trainers.base import TRAINERS, Batch, Metrics, Trainer
-from jaxgen.trainers.da_erm import DAState, apply_grads, blank_sampler, cross_entropy, init_net
+from jaxgen.trainers.da_erm import DAState, apply_grads, classifier_trainer, cross_entropy, init_net
 
 
 def check_dataset(spec: DataSpec) -> None:
@@ -99,6 +99,4 @@ def build_seg_source_only(config: ml_collections.ConfigDict, spec: DataSpec) -> 
     nets = apply_grads(state.nets, {"f": grads})
     return state.replace(step=state.step + 1, nets=nets), {"seg_loss": loss}
 
-  noise, sample = blank_sampler(spec)
-  return Trainer(init=init, train_step=train_step, sample=sample, noise=noise,
-                 batches_per_step=1, eval_metrics=eval_metrics)
+  return classifier_trainer(spec, init, train_step, eval_metrics)
