@@ -7,8 +7,9 @@ every 4 steps (p is in the train state, so a resumed run continues it).
 
     python -m jaxgen.main --config configs/stylegan2_ada_digits.py
 
-Not trained yet (no CPU time or FID measured); its step is a little cheaper than
-configs/stylegan2_fashion_mnist.py's (16x16, width 16) plus the ADA ops.
+Last measured (experiments/zoo/train_zoo.py --only stylegan2_ada_digits: 2000 steps, 5.0
+min wall at load ~5 on 2 cores, seed 0): FID-digits 3.14, KID 0.134, precision 0.37,
+recall 0.08 (2000 samples); D never overfitted enough to raise p (r_t 0.18-0.62, p <= 0.003).
 """
 
 from jaxgen.config_base import stylegan2_config

@@ -5,9 +5,10 @@ stylegan2-ada-pytorch 'auto' settings (config_base.stylegan2_config).
 
     python -m jaxgen.main --config configs/stylegan2_fashion_mnist.py
 
-Not trained to the end yet (no FID). CPU time: a 100-step run
-(`--config.train.num_steps=100`) took 8.9 min wall, 2.5 min of CPU (user+sys, incl. a
-~1-2 min compile) on the 2 shared cores at load average ~12.
+Last measured (experiments/zoo/train_zoo.py --only stylegan2_fashion_mnist, seed 0): after
+all 2000 steps FID-fashion_mnist 4.11, KID 0.221, precision 0.79, recall 0.085 (2000
+samples); 26.5 min wall in three resumed segments at load 3-5 on 2 cores (about 1.4
+steps/s once compiled).
 """
 
 from jaxgen.config_base import stylegan2_config

@@ -40,6 +40,10 @@ ZOO: dict[str, tuple[str, list[str], str]] = {
     "acgan_fashion_mnist": ("acgan_fashion_mnist", _steps(1000, 500), "AC-GAN"),
     "adcgan_fashion_mnist": ("adcgan_fashion_mnist", _steps(1000, 500), "ADC-GAN"),
     "diffaug_digits": ("diffaug_digits", _steps(4000, 2000), "DCGAN + DiffAugment, digits"),
+    "stylegan2_fashion_mnist": ("stylegan2_fashion_mnist", _steps(2000, 1000),
+                                "StyleGAN2: skip G, residual D, lazy R1 + path length"),
+    "stylegan2_ada_digits": ("stylegan2_ada_digits", _steps(2000, 1000),
+                             "StyleGAN2 + ADA, 1437 digits 16x16"),
     "vae_fashion_mnist": ("vae_fashion_mnist", _steps(1000, 500), "VAE (DCGAN decoder)"),
     "sngan_fashion_mnist": ("sngan_cifar10", SMALL_RESNET + _steps(300, 150) + ["--config.model.d_width=32"],
                             "SNGAN ResNet, spectral D, hinge, 5 critic steps"),
@@ -90,10 +94,27 @@ def train_and_evaluate(name: str, root: str) -> dict:
   return {"results": results.get("metrics", results), "train": _last_metrics(workdir)}
 
 
+def _kept_rows(path: str, replaced: set[str]) -> dict[str, str]:
+  """The table lines of `path` for runs not re-measured now (so --only keeps the others)."""
+  if not os.path.exists(path):
+    return {}
+  with open(path) as f:
+    cells = [line.split("|") for line in f if line.startswith("| ")]
+  return {c[1].strip(): "|".join(c).rstrip("\n") for c in cells
+          if c[1].strip() in ZOO and c[1].strip() not in replaced}
+
+
 def write_table(rows: dict[str, dict], path: str) -> None:
   lines = ["| run | config | what | steps | wall time | FID | KID | IS | precision | recall |",
            "|---|---|---|---|---|---|---|---|---|---|"]
-  for name, row in rows.items():
+  kept = _kept_rows(path, set(rows))
+  for name in ZOO:
+    if name in kept:
+      lines.append(kept[name])
+      continue
+    if name not in rows:
+      continue
+    row = rows[name]
     config, _, what = ZOO[name]
     train, results = row["train"], row["results"]
     cells = [name, f"`configs/{config}.py`", what, str(train.get("step", "?")),
