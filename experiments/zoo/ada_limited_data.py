@@ -4,7 +4,7 @@ against the whole training split), and ADA's p(t) as a PNG.
 
     nice -n 5 python experiments/zoo/ada_limited_data.py --workdir runs/ada_digits --steps 4000
     nice -n 5 python experiments/zoo/ada_limited_data.py --config configs/dcgan_fashion_mnist.py \
-        --train_examples 1000 --workdir runs/ada_fm1k --steps 2000
+        --train_examples 1000 --workdir runs/ada_fm1k --steps 1000
 
 The default is the 1437 training digits at 16x16 (configs/default.py); `--train_examples N`
 trains on a fixed random N-image subset (`dataset.train_examples`).

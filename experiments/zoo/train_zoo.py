@@ -61,13 +61,17 @@ def _run(cmd: list[str]) -> None:
 
 
 def _last_metrics(workdir: str) -> dict:
-  last = {}
+  """The last training log row, its `elapsed_s` summed over resumed segments (each restarts
+  the clock, so a drop in elapsed_s starts a new segment)."""
+  last, before_resumes = {}, 0.0
   with open(os.path.join(workdir, "metrics.jsonl")) as f:
     for line in f:
       row = json.loads(line)
       if "elapsed_s" in row:
+        if last and row["elapsed_s"] < last["elapsed_s"]:
+          before_resumes += last["elapsed_s"]
         last = row
-  return last
+  return {**last, "elapsed_s": last.get("elapsed_s", 0.0) + before_resumes}
 
 
 def _metric(results: dict, base: str) -> str:
