@@ -7,7 +7,10 @@ approach (0.6, 0.3, 0.1).
 
     python -m jaxgen.main --config configs/nwgan_fashion_mnist_classes.py
 
-Not trained yet in this repository (no CPU time or result measured).
+Measured (experiments/normalized_wasserstein/image_mixture.py, 2000 steps, seeds 0-2, 13-23
+min each on the shared 2 cores): sample class shares 0.598 / 0.293 / 0.109 (max error 0.019
+± 0.005), but only 1-2 of the 3 components draw a single class (> 0.9 purity); a plain
+WGAN-GP (nwgan.num_components=1) reproduces the shares as well (0.019 ± 0.003).
 """
 
 from jaxgen import config_base

@@ -2,9 +2,10 @@
 
     python -m jaxgen.main --config configs/da/dann_fashion_mnist_m.py --workdir runs/da/dann_fashion_mnist_m
 
-Target accuracy and source-validation accuracy (model selection, best/) are evaluated
-every 200 steps. Time and result: not measured at this schedule (2000 steps); see
-experiments/domain_adaptation/README.md.
+Target accuracy (source-validation selection) and source-validation accuracy are evaluated
+every 200 steps; best/ keeps the selected state. Not measured at this schedule (2000 steps).
+At 600 steps (experiments/domain_adaptation/run.py --task fashion, seeds 0-2, n = 3): 21.9 ±
+0.8% (source-only 21.9 ± 1.3%); see experiments/domain_adaptation/README.md.
 """
 
 from jaxgen.config_base import domain_adaptation_config
@@ -12,4 +13,5 @@ from jaxgen.config_base import domain_adaptation_config
 
 def get_config():
   config = domain_adaptation_config("dann", "fashion_mnist", "fashion_mnist_m", num_steps=2000, image_size=16)
+  config.da.dann_weight = 0.1  # weight 1 with Ganin's schedule collapsed F in short runs
   return config

@@ -2,9 +2,10 @@
 
     python -m jaxgen.main --config configs/da/gta_syn_digits.py --workdir runs/da/gta_syn_digits
 
-Target accuracy and source-validation accuracy (model selection, best/) are evaluated
-every 200 steps. Time and result: not measured at this schedule (2000 steps); see
-experiments/domain_adaptation/README.md.
+Target accuracy (source-validation selection) and source-validation accuracy are evaluated
+every 200 steps; best/ keeps the selected state. Not measured at this schedule (2000 steps).
+At 600 steps (experiments/domain_adaptation/run.py --task digits, seeds 0-2, n = 3): 44.9 ±
+4.2% (source-only 42.0 ± 5.0%); see experiments/domain_adaptation/README.md.
 """
 
 from jaxgen.config_base import domain_adaptation_config

@@ -39,6 +39,8 @@ def main():
   parser.add_argument("--workdir", required=True)
   parser.add_argument("--num_steps", type=int, default=2000)
   parser.add_argument("--seed", type=int, default=0)
+  parser.add_argument("--plot", default=os.path.join(HERE, "likelihood_2d.png"),
+                      help="scatter plot path ('' for none)")
   args = parser.parse_args()
   config = load_config("entropic_gaussians2d")
   config.seed = args.seed
@@ -62,6 +64,15 @@ def main():
             "spearman_trained": float(stats.spearmanr(trained, log_density).statistic),
             "spearman_trained_data_points": float(
                 stats.spearmanr(trained[:500], log_density[:500]).statistic)}
+  with open(os.path.join(args.workdir, "likelihood_2d.json"), "w", encoding="utf-8") as f:
+    json.dump(result, f, indent=1)
+  print(json.dumps(result))
+  if args.plot:
+    plot(args.plot, points, log_density, trained, result)
+
+
+def plot(path: str, points, log_density, trained, result) -> None:
+  """The paper's Fig. 3 style: surrogate vs true log-density, and over the plane."""
   import matplotlib  # pylint: disable=import-outside-toplevel
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
@@ -69,15 +80,12 @@ def main():
   axes[0].scatter(log_density, trained, s=3)
   axes[0].set_xlabel("true log-density")
   axes[0].set_ylabel("entropic surrogate")
-  axes[0].set_title(f"Spearman {result['spearman_trained']:.3f} ({args.num_steps} steps)")
+  axes[0].set_title(f"Spearman {result['spearman_trained']:.3f} ({result['num_steps']} steps)")
   sc = axes[1].scatter(points[:, 0], points[:, 1], c=trained, s=3, cmap="viridis")
   fig.colorbar(sc, ax=axes[1])
   axes[1].set_title("surrogate over the plane")
   fig.tight_layout()
-  fig.savefig(os.path.join(HERE, "likelihood_2d.png"), dpi=100)
-  with open(os.path.join(args.workdir, "likelihood_2d.json"), "w", encoding="utf-8") as f:
-    json.dump(result, f, indent=1)
-  print(json.dumps(result))
+  fig.savefig(path, dpi=100)
 
 
 if __name__ == "__main__":

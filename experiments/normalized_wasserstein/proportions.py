@@ -14,6 +14,7 @@ protocol). Results go to <workdir>/<variant>/proportions.json and samples.png.
 from __future__ import annotations
 
 import argparse
+import glob
 import importlib.util
 import json
 import os
@@ -22,6 +23,7 @@ import jax
 import numpy as np
 
 from jaxgen import config_base, data, images, metrics, train
+from jaxgen.sweeps.report import mean_std
 from jaxgen.trainers import build_trainer
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -63,9 +65,34 @@ def recovered_proportions(points: np.ndarray, means: np.ndarray) -> np.ndarray:
   return np.bincount(nearest, minlength=len(means)) / len(points)
 
 
+def results_by_variant(pattern: str) -> dict[str, list[dict]]:
+  """The JSON results matching the glob `pattern`, grouped by their 'variant'."""
+  runs = {}
+  for path in sorted(glob.glob(pattern)):
+    with open(path, encoding="utf-8") as f:
+      result = json.load(f)
+    runs.setdefault(result["variant"], []).append(result)
+  return runs
+
+
+def table(pattern: str) -> str:
+  """Mean ± std (ddof=1) over the proportions.json files matching `pattern`, per variant."""
+  runs = results_by_variant(pattern)
+  lines = ["| variant | max abs. error | modes covered (of 9) | high-quality samples | "
+           "per seed (error; modes) | n |", "|---|---|---|---|---|---|"]
+  for variant, rs in sorted(runs.items()):
+    seeds = ", ".join(f"{r['max_abs_error']:.3f}; {r['modes_covered']}"
+                      for r in sorted(rs, key=lambda r: r["args"]["seed"]))
+    lines.append(f"| {variant} | {mean_std([r['max_abs_error'] for r in rs], '.3f', with_n=False)}"
+                 f" | {mean_std([r['modes_covered'] for r in rs], '.2g', with_n=False)}"
+                 f" | {mean_std([r['high_quality_fraction'] for r in rs], '.3f', with_n=False)}"
+                 f" | {seeds} | {len(rs)} |")
+  return "\n".join(lines)
+
+
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  parser.add_argument("--workdir", required=True)
+  parser.add_argument("--workdir", default="", help="required unless --table")
   parser.add_argument("--variant", choices=("nwgan", "wgan"), default="nwgan")
   parser.add_argument("--num_steps", type=int, default=2000)
   parser.add_argument("--batch_size", type=int, default=512)
@@ -75,7 +102,14 @@ def main():
   parser.add_argument("--d_lr", type=float, default=5e-4)
   parser.add_argument("--pi_lr", type=float, default=1e-3)
   parser.add_argument("--seed", type=int, default=0)
+  parser.add_argument("--table", default="",
+                      help="print the table over proportions.json files matching this glob")
   args = parser.parse_args()
+  if args.table:
+    print(table(args.table))
+    return
+  if not args.workdir:
+    parser.error("--workdir is required (unless --table)")
   config = variant_config(args)
   workdir = os.path.join(args.workdir, args.variant)
   dataset = data.get_dataset(config.dataset)
