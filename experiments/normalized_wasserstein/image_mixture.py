@@ -25,8 +25,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgen import data, images, train
-from jaxgen.sweeps.report import mean_std
 from jaxgen.metrics import classifier as classifier_lib
+from jaxgen.sweeps.report import mean_std
 from jaxgen.trainers import build_trainer
 from jaxgen.trainers.nwgan import proportions
 
@@ -129,12 +129,13 @@ def main():
   if args.variant == "nwgan":
     z = jax.random.normal(jax.random.PRNGKey(7), (args.num_samples, trainer.noise(
         jax.random.PRNGKey(0), 1).shape[1] - 1))
+    num_components = config.nwgan.num_components
+    # With uniform pi, the noise's uniform u = (c + 0.5) / K picks component c.
+    uniform_pi = state.replace(pi=state.pi.replace(params={"logits": jnp.zeros(num_components)}))
     per_component = []
-    for c in range(config.nwgan.num_components):
-      u = jnp.full((args.num_samples, 1), (c + 0.5) / config.nwgan.num_components)
-      pinned = state.replace(pi=state.pi.replace(params={"logits": jnp.zeros(
-          config.nwgan.num_components)}))  # uniform pi: u picks component c
-      xc = np.asarray(trainer.sample(pinned, jnp.concatenate([z, u], axis=1)))
+    for c in range(num_components):
+      u = jnp.full((args.num_samples, 1), (c + 0.5) / num_components)
+      xc = np.asarray(trainer.sample(uniform_pi, jnp.concatenate([z, u], axis=1)))
       s = class_shares(softmax(classifier, xc), k)
       per_component.append({"majority_class": int(s.argmax()), "purity": float(s.max()),
                             "class_shares": s.round(4).tolist()})
