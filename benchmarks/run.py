@@ -15,6 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from benchmarks import (bench_conv, bench_early_bird, bench_inception,  # noqa: E402
                         bench_precision, bench_sweep, bench_torch, bench_train)
 from benchmarks import bench_nwgan  # noqa: E402
+from benchmarks import bench_pgd_at  # noqa: E402
 from benchmarks import bench_stylegan2  # noqa: E402
 from benchmarks.common import load_average, machine  # noqa: E402
 
@@ -34,6 +35,8 @@ SECTIONS = [
     ("Convolutions: XLA vs matmul lowering (benchmarks/bench_conv.py)", bench_conv.main),
     ("StyleGAN2 32x32 training steps, jaxgen vs PyTorch eager (benchmarks/bench_stylegan2.py)",
      bench_stylegan2.main),
+    ("PGD-10 adversarial training step, jaxgen vs PyTorch eager (benchmarks/bench_pgd_at.py)",
+     bench_pgd_at.main),
 ]
 
 
@@ -58,7 +61,8 @@ def run_section(title: str, run) -> str:
 
 def replace_sections(path: str, names: list[str]) -> None:
   """Re-measures the sections whose module is named (e.g. `inception`) and swaps them into
-  results.md in place; the others keep their text, and each section its own date."""
+  results.md in place (appending a section not there yet); the others keep their text, and
+  each section its own date."""
   chosen = [(t, r) for t, r in SECTIONS if any(f"bench_{n}.py" in t for n in names)]
   known = [t.split("bench_")[1].split(".py")[0] for t, _ in SECTIONS]
   if len(chosen) != len(names):
@@ -66,10 +70,13 @@ def replace_sections(path: str, names: list[str]) -> None:
   with open(path, encoding="utf-8") as f:
     text = f.read()
   for title, run in chosen:
-    start = text.index(f"## {title}\n")
-    end = text.find("\n## ", start + 1)
-    end = len(text) if end < 0 else end + 1
-    text = text[:start] + run_section(title, run) + text[end:]
+    start = text.find(f"## {title}\n")
+    if start < 0:  # a section new since the last full `make bench`: appended
+      text = text.rstrip("\n") + "\n\n" + run_section(title, run)
+    else:
+      end = text.find("\n## ", start + 1)
+      end = len(text) if end < 0 else end + 1
+      text = text[:start] + run_section(title, run) + text[end:]
     with open(path, "w", encoding="utf-8") as f:
       f.write(text)
   print(f"\nupdated {path}")

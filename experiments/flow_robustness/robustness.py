@@ -1,13 +1,16 @@
 """Flows under attack on their likelihood: standard vs adversarially trained (Pope et al. 2020).
 
-    python experiments/flow_robustness/robustness.py --workdir runs/flow_robustness
+    python experiments/flow_robustness/robustness.py --workdir runs/flow_robustness \
+        --configs glow_digits,realnvp_digits --seeds 0,1,2 --modes standard,hybrid,pgd
 
-Trains `--config` (default configs/glow_digits.py) with maximum likelihood and with the
-hybrid PGD objective (flow.adversarial='hybrid') from the same seed, then measures
-held-out bits/dim clean and under L-inf PGD on the NLL (20 steps, random start, inputs
-kept in [-1, 1]) over an eps grid, plus one universal L-inf perturbation per eps; and the
-same two trainings of configs/realnvp_2d_ring8.py, drawn as log-densities with clean and
-attacked points. Writes results.json, table.md and two PNGs into --workdir.
+Trains each of `--configs` at each seed with maximum likelihood (standard), the hybrid
+objective (0.5 clean NLL + 0.5 NLL of L-inf PGD inputs) and the PGD NLL alone, from the
+same seed and data order, then measures held-out bits/dim clean and under per-example PGD
+on the NLL (20 steps, random start, inputs kept in [-1, 1]) and one universal perturbation
+per radius, under L-inf and L2. Also trains configs/realnvp_2d_ring8.py standard and hybrid
+and draws their log-densities with clean and attacked points. Re-running skips recorded
+runs; `--table` only tabulates them (mean ± std over seeds, ddof=1). Writes
+<config>/seed<s>/results.json, table.md, bpd_vs_eps.png and ring8_density.png.
 """
 
 from __future__ import annotations
@@ -33,14 +36,22 @@ from tests.conftest import load_config  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("workdir", "runs/flow_robustness", "output directory")
-flags.DEFINE_string("config", "glow_digits", "image flow config in configs/")
+flags.DEFINE_list("configs", ["glow_digits"], "image flow configs in configs/")
+flags.DEFINE_list("seeds", ["0"], "training seeds (config.seed) of the image flows")
+flags.DEFINE_list("modes", ["standard", "hybrid"], "trainings: " + ", ".join(
+    ["standard", "hybrid", "pgd"]))
 flags.DEFINE_integer("steps", 1000, "training steps of each image flow")
-flags.DEFINE_integer("ring8_steps", 2000, "training steps of each 2-D flow")
+flags.DEFINE_integer("ring8_steps", 2000, "training steps of each 2-D flow (0: no ring8)")
 flags.DEFINE_float("adv_eps", 0.05, "L-inf radius of adversarial training (images, [-1, 1])")
-flags.DEFINE_list("eps", ["0", "0.01", "0.02", "0.05", "0.1"], "attack radii (L-inf)")
+flags.DEFINE_list("eps", ["0", "0.01", "0.02", "0.05", "0.1"], "L-inf attack radii")
+flags.DEFINE_list("l2_eps", ["0", "0.25", "0.5", "1", "2"], "L2 attack radii (whole image)")
 flags.DEFINE_integer("attack_steps", 20, "PGD steps of the evaluation attack")
+flags.DEFINE_bool("table", False, "only tabulate the recorded runs (no training)")
 
-MODES = {"standard": "", "adversarial": "hybrid"}
+# mode -> flow.adversarial: maximum likelihood, the paper's hybrid 0.5 clean + 0.5 PGD NLL,
+# and the NLL of PGD inputs alone
+MODES = {"standard": "", "hybrid": "hybrid", "pgd": "pgd"}
+ATTACKS = [("linf", "pgd"), ("linf", "universal"), ("l2", "pgd"), ("l2", "universal")]
 
 
 def _train(config, workdir: str):
@@ -50,35 +61,118 @@ def _train(config, workdir: str):
   return flow(config, dataset.spec), jax.device_get(state)
 
 
-def image_table(workdir: str) -> dict:
-  """Clean and attacked held-out bits/dim for each training mode."""
+def _radii(norm: str) -> list[float]:
+  return [float(e) for e in (FLAGS.eps if norm == "linf" else FLAGS.l2_eps)]
+
+
+def attacked_bpd(f, params, x: jax.Array) -> dict:
+  """Held-out bits/dim of `x` clean and under per-example PGD and one universal delta per
+  radius, for each norm; the same dequantisation noise for clean and attacked inputs."""
+  u = jax.random.uniform(jax.random.PRNGKey(1), x.shape)
+  nll = jax.jit(lambda v: f.nll(params, v, u))
+  bpd = lambda v: float(jnp.mean(f.bpd(nll(v))))
+  out = {"clean": bpd(x)}
+  for norm, attack in ATTACKS:
+    row = []
+    for eps in _radii(norm):
+      key = jax.random.PRNGKey(2)
+      if attack == "pgd":
+        x_adv = likelihood.nll_pgd(nll, x, eps, key, norm=norm, steps=FLAGS.attack_steps,
+                                   bounds=f.bounds)
+      else:
+        delta = likelihood.universal_perturbation(nll, x, eps, key, norm=norm,
+                                                  steps=FLAGS.attack_steps, bounds=f.bounds)
+        x_adv = jnp.clip(x + delta, -1, 1)
+      row.append(bpd(x_adv))
+    out[f"{norm}_{attack}"] = row
+  return out
+
+
+def image_run(workdir: str, config_name: str, seed: int) -> dict:
+  """Trains each mode of `config_name` at `seed` (same data order) and attacks it."""
+  path = os.path.join(workdir, config_name, f"seed{seed}", "results.json")
   results = {}
-  for mode, adversarial in MODES.items():
-    config = load_config(FLAGS.config)
-    config.flow.update(adversarial=adversarial, adv_eps=FLAGS.adv_eps, adv_norm="linf")
+  if os.path.exists(path):
+    with open(path, encoding="utf-8") as f:
+      results = json.load(f)
+  for mode in FLAGS.modes:
+    if mode in results:
+      continue
+    config = load_config(config_name)
+    config.seed = seed
+    config.flow.update(adversarial=MODES[mode], adv_eps=FLAGS.adv_eps, adv_norm="linf")
     config.train.num_steps = FLAGS.steps
     config.train.checkpoint_every = FLAGS.steps
+    config.train.sample_every = FLAGS.steps
     config.eval.every = 0
-    f, state = _train(config, os.path.join(workdir, mode))
+    f, state = _train(config, os.path.join(os.path.dirname(path), mode))
     held = classifier.held_out_dataset(config.dataset)
-    batch = held.sample(held.num_examples, seed=0)
-    x = f.preprocessing.quantize(jnp.asarray(batch["x"]))
-    u = jax.random.uniform(jax.random.PRNGKey(1), x.shape)
-    nll = jax.jit(lambda v: f.nll(state.net.params, v, u))
-    rows = []
-    for eps in map(float, FLAGS.eps):
-      key = jax.random.PRNGKey(2)
-      x_pgd = likelihood.nll_pgd(nll, x, eps, key, norm="linf", steps=FLAGS.attack_steps,
-                                 bounds=f.bounds)
-      delta = likelihood.universal_perturbation(nll, x, eps, key, norm="linf",
-                                                steps=FLAGS.attack_steps, bounds=f.bounds)
-      x_uni = jnp.clip(x + delta, -1, 1)
-      rows.append(dict(eps=eps, pgd_bpd=float(jnp.mean(f.bpd(nll(x_pgd)))),
-                       universal_bpd=float(jnp.mean(f.bpd(nll(x_uni)))),
-                       clean_bpd=float(jnp.mean(f.bpd(nll(x))))))
-      print(mode, rows[-1], flush=True)
-    results[mode] = rows
+    x = f.preprocessing.quantize(jnp.asarray(held.sample(held.num_examples, seed=0)["x"]))
+    results[mode] = attacked_bpd(f, state.net.params, x)
+    print(config_name, seed, mode, results[mode], flush=True)
+    with open(path, "w", encoding="utf-8") as out:
+      json.dump(results, out, indent=2)
   return results
+
+
+def _mean_std(values: list[float]) -> str:
+  if len(values) < 2:
+    return f"{values[0]:.3f}"
+  return f"{np.mean(values):.3f} ± {np.std(values, ddof=1):.3f}"
+
+
+def image_table(workdir: str) -> str:
+  """Markdown tables (mean ± std over the recorded seeds, ddof=1) per config and norm."""
+  lines = []
+  for config_name in FLAGS.configs:
+    runs = {}
+    for seed in FLAGS.seeds:
+      path = os.path.join(workdir, config_name, f"seed{seed}", "results.json")
+      if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+          runs[seed] = json.load(f)
+    if not runs:
+      continue
+    for norm in ("linf", "l2"):
+      radii = _radii(norm)
+      lines += ["", f"{config_name}, {norm} (seeds {', '.join(runs)}; n per row in the "
+                "second column), held-out bits/dim:", "",
+                "| training | n | attack | " + " | ".join(f"eps {e:g}" for e in radii) + " |",
+                "|---|---|---|" + "---|" * len(radii)]
+      for mode in MODES:
+        done = [r[mode] for r in runs.values() if mode in r]
+        for attack in ("pgd", "universal"):
+          if done:
+            cells = [_mean_std([d[f"{norm}_{attack}"][i] for d in done])
+                     for i in range(len(radii))]
+            lines.append(f"| {mode} | {len(done)} | {attack} | " + " | ".join(cells) + " |")
+  return "\n".join(lines).strip() + "\n"
+
+
+def plot(workdir: str) -> None:
+  """Held-out bits/dim vs L-inf and L2 radius (mean over seeds) of the first config."""
+  config_name = FLAGS.configs[0]
+  fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+  for ax, norm in zip(axes, ("linf", "l2")):
+    for mode in MODES:
+      curves = []
+      for seed in FLAGS.seeds:
+        path = os.path.join(workdir, config_name, f"seed{seed}", "results.json")
+        if os.path.exists(path):
+          with open(path, encoding="utf-8") as f:
+            run = json.load(f)
+          if mode in run:
+            curves.append(run[mode])
+      for attack, style in (("pgd", "o-"), ("universal", "x--")):
+        if curves:
+          mean = np.mean([c[f"{norm}_{attack}"] for c in curves], axis=0)
+          ax.plot(_radii(norm), mean, style, label=f"{mode}, {attack} (n={len(curves)})")
+    ax.set_xlabel(f"{norm} eps ([-1, 1] scale)")
+    ax.set_ylabel("held-out bits/dim")
+    ax.set_title(config_name)
+    ax.legend(fontsize=7)
+  fig.tight_layout()
+  fig.savefig(os.path.join(workdir, "bpd_vs_eps.png"), dpi=80)
 
 
 def ring8_picture(workdir: str) -> dict:
@@ -87,7 +181,8 @@ def ring8_picture(workdir: str) -> dict:
   grid = np.linspace(-2.6, 2.6, 200)
   points = jnp.asarray(np.stack(np.meshgrid(grid, grid), -1).reshape(-1, 2), jnp.float32)
   out = {}
-  for ax, (mode, adversarial) in zip(axes, MODES.items()):
+  for ax, mode in zip(axes, ("standard", "hybrid")):
+    adversarial = MODES[mode]
     config = load_config("realnvp_2d_ring8")
     config.flow.update(adversarial=adversarial, adv_eps=0.1, adv_norm="l2")
     config.train.num_steps = FLAGS.ring8_steps
@@ -112,35 +207,22 @@ def ring8_picture(workdir: str) -> dict:
   return out
 
 
-def write_table(workdir: str, results: dict) -> None:
-  eps = [r["eps"] for r in results["standard"]]
-  lines = ["| training | attack | " + " | ".join(f"eps {e:g}" for e in eps) + " |",
-           "|---|---|" + "---|" * len(eps)]
-  for mode, rows in results.items():
-    for attack in ("pgd", "universal"):
-      lines.append(f"| {mode} | {attack} | "
-                   + " | ".join(f"{r[attack + '_bpd']:.3f}" for r in rows) + " |")
-  with open(os.path.join(workdir, "table.md"), "w", encoding="utf-8") as f:
-    f.write("\n".join(lines) + "\n")
-  fig, ax = plt.subplots(figsize=(5, 4))
-  for mode, rows in results.items():
-    ax.plot(eps, [r["pgd_bpd"] for r in rows], "o-", label=f"{mode}, PGD")
-    ax.plot(eps, [r["universal_bpd"] for r in rows], "x--", label=f"{mode}, universal")
-  ax.set_xlabel("L-inf eps ([-1, 1] scale)")
-  ax.set_ylabel("held-out bits/dim")
-  ax.legend()
-  fig.tight_layout()
-  fig.savefig(os.path.join(workdir, "bpd_vs_eps.png"), dpi=80)
-
-
 def main(_):
   os.makedirs(FLAGS.workdir, exist_ok=True)
-  results = {"image": image_table(FLAGS.workdir)}
-  write_table(FLAGS.workdir, results["image"])
-  results["ring8"] = ring8_picture(FLAGS.workdir)
-  with open(os.path.join(FLAGS.workdir, "results.json"), "w", encoding="utf-8") as f:
-    json.dump(results, f, indent=2)
-  print(json.dumps(results["ring8"]))
+  if not FLAGS.table:
+    for config_name in FLAGS.configs:
+      for seed in map(int, FLAGS.seeds):
+        image_run(FLAGS.workdir, config_name, seed)
+    if FLAGS.ring8_steps:
+      ring8 = ring8_picture(FLAGS.workdir)
+      with open(os.path.join(FLAGS.workdir, "ring8.json"), "w", encoding="utf-8") as f:
+        json.dump(ring8, f, indent=2)
+      print(json.dumps(ring8))
+  table = image_table(FLAGS.workdir)
+  with open(os.path.join(FLAGS.workdir, "table.md"), "w", encoding="utf-8") as f:
+    f.write(table)
+  plot(FLAGS.workdir)
+  print(table)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@
 For each run directory: `jaxgen.evaluate.evaluate_run` twice on its latest checkpoint,
 with eval.feature_net=classifier (jaxgen's dataset classifier) and =inception (the TF
 FID Inception, `make inception`), N generated and N real examples each; prints one
-markdown row per run and writes <run>/eval_inception.json. Runs of one dataset, seed and
+markdown row per run and writes <run>/eval_inception.json; the run's own eval.json (which
+evaluate_run rewrites) is put back as it was. Runs of one dataset, seed and
 eval config (e.g. the rounds of an IMP run) share their real features: computed once per
 process, since the real examples drawn are the same.
 """
@@ -52,9 +53,14 @@ def main() -> None:
   for workdir in args.workdirs:
     start = time.time()
     base = {"num_samples": args.num_samples}
+    own_eval = os.path.join(workdir, "eval.json")
+    kept = open(own_eval, "rb").read() if os.path.exists(own_eval) else None
     cls = evaluate.evaluate_run(workdir, overrides={**base, "feature_net": "classifier"})
     inc = evaluate.evaluate_run(workdir, overrides={**base, "feature_net": "inception",
                                                     "resize": args.resize})
+    if kept is not None:  # e.g. experiments/zoo/train_zoo.py's table reads it
+      with open(own_eval, "wb") as f:
+        f.write(kept)
     with open(os.path.join(workdir, "eval_inception.json"), "w", encoding="utf-8") as f:
       json.dump({"inception": inc, "classifier": cls}, f, indent=2)
     m, c = inc["metrics"], cls["metrics"]

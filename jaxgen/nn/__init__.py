@@ -2,7 +2,8 @@
 
 from jaxgen.nn.conv import (IMPLS, Conv, ConvTranspose, check_impl, conv, conv_transpose,
                             resolve_impl)
+from jaxgen.nn.pool import max_pool_2x2
 from jaxgen.nn.spectral_norm import spectral_norm, spectral_sigmas
 
 __all__ = ["IMPLS", "Conv", "ConvTranspose", "check_impl", "conv", "conv_transpose",
-           "resolve_impl", "spectral_norm", "spectral_sigmas"]
+           "max_pool_2x2", "resolve_impl", "spectral_norm", "spectral_sigmas"]
