@@ -40,6 +40,9 @@ def load_config(name: str):
   return module.get_config()
 
 
+EVAL_CHUNK = 1000  # test examples per evaluation call
+
+
 def run_one(name: str, seed: int, workdir: str) -> tuple[dict, np.ndarray]:
   """Trains (or resumes) one run and returns (robust metrics on the test split, eps)."""
   config = load_config(name)
@@ -51,9 +54,19 @@ def run_one(name: str, seed: int, workdir: str) -> tuple[dict, np.ndarray]:
   test = get_dataset(with_split(config.dataset, "test"))
   batch = test.sample(test.num_examples, seed=0)
   trainer = build_trainer(config, test.spec)
-  metrics = jax.device_get(jax.jit(trainer.eval_metrics)(
-      state, batch, jax.random.PRNGKey(1000 + seed)))
-  out = {k: float(v) for k, v in metrics.items()}
+  evaluate = jax.jit(trainer.eval_metrics)
+  # Chunks of EVAL_CHUNK examples (one chunk for the 360 test digits): PGD-100 on all 10000
+  # Fashion-MNIST test images at once needs more memory than the machine has. Accuracies
+  # are per-example means, so the chunk means weighted by chunk size give the whole set's.
+  totals, n, key = {}, test.num_examples, jax.random.PRNGKey(1000 + seed)
+  for i, start in enumerate(range(0, n, EVAL_CHUNK)):
+    chunk = {k: v[start:start + EVAL_CHUNK] for k, v in batch.items()}
+    chunk_key = key if n <= EVAL_CHUNK else jax.random.fold_in(key, i)  # digits: as before
+    metrics = jax.device_get(evaluate(state, chunk, chunk_key))
+    size = len(chunk["y"])
+    for k, v in metrics.items():
+      totals[k] = totals.get(k, 0.0) + float(v) * size
+  out = {k: v / n for k, v in totals.items()}
   out.update(train_s=train_s, num_test=int(test.num_examples),
              settings=robust.settings(config))
   return out, np.asarray(jax.device_get(state.eps))
