@@ -30,8 +30,10 @@ from likelihood_2d import load_config  # pylint: disable=wrong-import-position
 def table(pattern: str) -> str:
   """Over the ranking.json files of the workdirs matching `pattern`: per set, the mean over
   runs of the per-run mean surrogate, and the pair shares, as mean +- std (ddof=1), n."""
-  runs = [json.load(open(p, encoding="utf-8"))
-          for p in sorted(glob.glob(os.path.join(pattern, "ranking.json")))]
+  runs = []
+  for path in sorted(glob.glob(os.path.join(pattern, "ranking.json"))):
+    with open(path, encoding="utf-8") as f:
+      runs.append(json.load(f))
   if not runs:
     raise SystemExit(f"no ranking.json under {pattern!r}")
   stat = lambda v: (f"{np.mean(v):.3f} ± {np.std(v, ddof=1):.3f}" if len(v) > 1

@@ -88,13 +88,25 @@ def attacked_bpd(f, params, x: jax.Array) -> dict:
   return out
 
 
+def _results_path(workdir: str, config_name: str, seed) -> str:
+  return os.path.join(workdir, config_name, f"seed{seed}", "results.json")
+
+
+def recorded_runs(workdir: str, config_name: str) -> dict:
+  """{seed: {mode: attacked_bpd record}} of the `--seeds` already recorded."""
+  runs = {}
+  for seed in FLAGS.seeds:
+    path = _results_path(workdir, config_name, seed)
+    if os.path.exists(path):
+      with open(path, encoding="utf-8") as f:
+        runs[str(seed)] = json.load(f)
+  return runs
+
+
 def image_run(workdir: str, config_name: str, seed: int) -> dict:
   """Trains each mode of `config_name` at `seed` (same data order) and attacks it."""
-  path = os.path.join(workdir, config_name, f"seed{seed}", "results.json")
-  results = {}
-  if os.path.exists(path):
-    with open(path, encoding="utf-8") as f:
-      results = json.load(f)
+  path = _results_path(workdir, config_name, seed)
+  results = recorded_runs(workdir, config_name).get(str(seed), {})
   for mode in FLAGS.modes:
     if mode in results:
       continue
@@ -125,12 +137,7 @@ def image_table(workdir: str) -> str:
   """Markdown tables (mean ± std over the recorded seeds, ddof=1) per config and norm."""
   lines = []
   for config_name in FLAGS.configs:
-    runs = {}
-    for seed in FLAGS.seeds:
-      path = os.path.join(workdir, config_name, f"seed{seed}", "results.json")
-      if os.path.exists(path):
-        with open(path, encoding="utf-8") as f:
-          runs[seed] = json.load(f)
+    runs = recorded_runs(workdir, config_name)
     if not runs:
       continue
     for norm in ("linf", "l2"):
@@ -152,17 +159,11 @@ def image_table(workdir: str) -> str:
 def plot(workdir: str) -> None:
   """Held-out bits/dim vs L-inf and L2 radius (mean over seeds) of the first config."""
   config_name = FLAGS.configs[0]
+  runs = recorded_runs(workdir, config_name).values()
   fig, axes = plt.subplots(1, 2, figsize=(10, 4))
   for ax, norm in zip(axes, ("linf", "l2")):
     for mode in MODES:
-      curves = []
-      for seed in FLAGS.seeds:
-        path = os.path.join(workdir, config_name, f"seed{seed}", "results.json")
-        if os.path.exists(path):
-          with open(path, encoding="utf-8") as f:
-            run = json.load(f)
-          if mode in run:
-            curves.append(run[mode])
+      curves = [run[mode] for run in runs if mode in run]
       for attack, style in (("pgd", "o-"), ("universal", "x--")):
         if curves:
           mean = np.mean([c[f"{norm}_{attack}"] for c in curves], axis=0)
