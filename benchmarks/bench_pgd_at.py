@@ -14,14 +14,13 @@ ratio against the faster.
 from __future__ import annotations
 
 import os
-import statistics
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.bench_train import measure  # noqa: E402
-from benchmarks.common import markdown_table  # noqa: E402
+from benchmarks.common import (VERSUS_TORCH_HEADER, markdown_table,  # noqa: E402
+                               torch_adam_steps_per_s, versus_torch_row)
 from jaxgen.config_base import fashion_mnist_cnn_classifier  # noqa: E402
 
 try:
@@ -64,29 +63,14 @@ def torch_pgd(model, x, y, eps: float, steps: int):
 
 def torch_steps_per_s(adversarial: bool, threads: int, steps: int, max_seconds: float) -> float:
   """1 / median seconds of a (PGD-10 or clean) training step in eager PyTorch."""
-  torch.set_num_threads(threads)
-  torch.manual_seed(0)
-  model = torch_cnn()
-  opt = torch.optim.Adam(model.parameters(), lr=1e-3)
   x = torch.rand(128, 1, 28, 28) * 2 - 1
   y = torch.randint(0, 10, (128,))
   ce = tnn.CrossEntropyLoss()
 
-  def step():
-    inputs = torch_pgd(model, x, y, EPS, STEPS) if adversarial else x
-    loss = ce(model(inputs), y)
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    opt.step()
+  def loss_of(model):
+    return ce(model(torch_pgd(model, x, y, EPS, STEPS) if adversarial else x), y)
 
-  for _ in range(2):
-    step()
-  times, start = [], time.perf_counter()
-  while len(times) < steps and (len(times) < 3 or time.perf_counter() - start < max_seconds):
-    t = time.perf_counter()
-    step()
-    times.append(time.perf_counter() - t)
-  return 1.0 / statistics.median(times)
+  return torch_adam_steps_per_s(torch_cnn, loss_of, threads, steps, max_seconds)
 
 
 def main() -> str:
@@ -94,17 +78,11 @@ def main() -> str:
   for label, method, per_call in (("PGD-10 adversarial training step", "pgd", 5),
                                   ("clean training step", "none", 20)):
     jax_rate = measure(jaxgen_config(method), steps_per_call=per_call, calls=5)["steps_per_s"]
-    if torch is None:
-      rows.append([label, jax_rate, "skipped (no torch)", "-", "-"])
-      continue
-    pt = {t: torch_steps_per_s(method == "pgd", t, steps=20, max_seconds=20.0) for t in (2, 1)}
-    torch.set_num_threads(2)
-    rows.append([label, jax_rate, pt[2], pt[1], jax_rate / max(pt.values())])
+    rows.append(versus_torch_row(label, jax_rate, torch and (
+        lambda t, m=method: torch_steps_per_s(m == "pgd", t, steps=20, max_seconds=20.0))))
   note = (f"torch {torch.__version__ if torch else 'missing'}. Small CNN on 28x28x1, "
           f"batch 128, PGD-10 at eps {EPS} (L-inf, [-1, 1] scale), Adam 1e-3.\n\n")
-  table = note + markdown_table(
-      ["step", "jaxgen steps/s", "PyTorch steps/s (2 threads)", "PyTorch steps/s (1 thread)",
-       "ratio jaxgen/best PyTorch"], rows)
+  table = note + markdown_table(["step"] + VERSUS_TORCH_HEADER, rows)
   print(table)
   return table
 

@@ -15,6 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from benchmarks import (bench_conv, bench_early_bird, bench_inception,  # noqa: E402
                         bench_precision, bench_sweep, bench_torch, bench_train)
 from benchmarks import bench_nwgan  # noqa: E402
+from benchmarks import bench_glow  # noqa: E402
 from benchmarks import bench_pgd_at  # noqa: E402
 from benchmarks import bench_stylegan2  # noqa: E402
 from benchmarks.common import load_average, machine  # noqa: E402
@@ -37,6 +38,7 @@ SECTIONS = [
      bench_stylegan2.main),
     ("PGD-10 adversarial training step, jaxgen vs PyTorch eager (benchmarks/bench_pgd_at.py)",
      bench_pgd_at.main),
+    ("Glow training step, jaxgen vs PyTorch eager (benchmarks/bench_glow.py)", bench_glow.main),
 ]
 
 

@@ -279,7 +279,10 @@ def flow(model: str = "glow") -> ml_collections.ConfigDict:
       additive=False,        # glow: additive (NICE) couplings instead of affine
       conv_impl="auto",      # auto | xla | matmul  (jaxgen/nn; xla for forward-mode autodiff)
       num_bins=256,          # levels of the discrete data: 256 = 8-bit, 17 = digits (0..16)
-      dequantize="uniform",  # uniform (noise of one bin) | none (continuous 2-D data)
+      dequantize="uniform",  # uniform (noise of one bin) | variational (learned q(u|x),
+                             # Flow++) | none (continuous 2-D data)
+      dequant_width=32,      # variational: hidden channels of q(u|x)'s networks
+      dequant_steps=4,       # variational: conditional couplings of q(u|x)
       preprocess="none",     # none | logit (Real NVP's logit(alpha + (1 - 2 alpha) x))
       logit_alpha=0.05,      # alpha of the logit pre-processing
       temperature=1.0,       # std of the latents of sample grids and evaluation (Glow: 0.7)
@@ -295,7 +298,8 @@ def flow(model: str = "glow") -> ml_collections.ConfigDict:
 rules("flow", model=r.registered("jaxgen.models.flows:FLOWS"), levels=r.positive(),
       steps=r.positive(), width=r.positive(), depth=r.positive(),
       conv_impl=r.registered("jaxgen.nn.conv:IMPLS"), num_bins=r.at_least(2),
-      dequantize=r.one_of("uniform", "none"), preprocess=r.one_of("none", "logit"),
+      dequantize=r.one_of("uniform", "variational", "none"), dequant_width=r.positive(),
+      dequant_steps=r.positive(), preprocess=r.one_of("none", "logit"),
       logit_alpha=r.in_range(0.0, 0.5, open_high=True), temperature=r.non_negative(),
       adversarial=r.one_of("", "pgd", "hybrid"), adv_eps=r.non_negative(),
       adv_norm=r.registered("jaxgen.attacks:NORMS"), adv_steps=r.positive(),

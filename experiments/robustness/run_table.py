@@ -3,7 +3,8 @@
     nice -n 5 python experiments/robustness/run_table.py --workdir runs/robustness \\
         --configs classifier_digits,pgd_at_digits,iaat_digits --seeds 0,1,2
 
-Each run is `jaxgen.train.train_and_evaluate` (a finished run is only re-evaluated);
+Each run is `jaxgen.train.train_and_evaluate` (a finished run is not retrained, and its
+robust evaluation is read back from <run>/robust_eval.json when the step and settings match);
 accuracies are on the whole 'test' split with the config's `attack` settings
 (jaxgen/metrics/robust.py). Writes <workdir>/results.json, table.md and the histogram of
 the IAAT run's per-example eps (iaat_eps_hist.png, the first seed).
@@ -43,14 +44,24 @@ def load_config(name: str):
 EVAL_CHUNK = 1000  # test examples per evaluation call
 
 
-def run_one(name: str, seed: int, workdir: str) -> tuple[dict, np.ndarray]:
-  """Trains (or resumes) one run and returns (robust metrics on the test split, eps)."""
+def run_one(name: str, seed: int, workdir: str, num_test: int = 0) -> tuple[dict, np.ndarray]:
+  """Trains (or resumes) one run and returns (robust metrics on the test split, eps);
+  num_test > 0 evaluates num_test of them only (the first of a fixed seed-0 permutation)."""
   config = load_config(name)
   config.seed = seed
   config.train.progress_bar = False
   start = time.time()
   state = train.train_and_evaluate(config, workdir)
   train_s = time.time() - start
+  eps = np.asarray(jax.device_get(state.eps))
+  cache = os.path.join(workdir, "robust_eval.json")
+  step, settings = int(jax.device_get(state.step)), robust.settings(config)
+  if os.path.exists(cache):  # this checkpoint was already evaluated with these settings
+    with open(cache, encoding="utf-8") as f:
+      saved = json.load(f)
+    if (saved.get("step") == step and saved["metrics"].get("settings") == settings
+        and saved.get("num_test_asked", 0) == num_test):
+      return saved["metrics"], eps
   test = get_dataset(with_split(config.dataset, "test"))
   batch = test.sample(test.num_examples, seed=0)
   trainer = build_trainer(config, test.spec)
@@ -58,18 +69,20 @@ def run_one(name: str, seed: int, workdir: str) -> tuple[dict, np.ndarray]:
   # Chunks of EVAL_CHUNK examples (one chunk for the 360 test digits): PGD-100 on all 10000
   # Fashion-MNIST test images at once needs more memory than the machine has. Accuracies
   # are per-example means, so the chunk means weighted by chunk size give the whole set's.
-  totals, n, key = {}, test.num_examples, jax.random.PRNGKey(1000 + seed)
+  n = min(num_test, test.num_examples) if num_test > 0 else test.num_examples
+  totals, key = {}, jax.random.PRNGKey(1000 + seed)
   for i, start in enumerate(range(0, n, EVAL_CHUNK)):
-    chunk = {k: v[start:start + EVAL_CHUNK] for k, v in batch.items()}
+    chunk = {k: v[start:min(start + EVAL_CHUNK, n)] for k, v in batch.items()}
     chunk_key = key if n <= EVAL_CHUNK else jax.random.fold_in(key, i)  # digits: as before
     metrics = jax.device_get(evaluate(state, chunk, chunk_key))
     size = len(chunk["y"])
     for k, v in metrics.items():
       totals[k] = totals.get(k, 0.0) + float(v) * size
   out = {k: v / n for k, v in totals.items()}
-  out.update(train_s=train_s, num_test=int(test.num_examples),
-             settings=robust.settings(config))
-  return out, np.asarray(jax.device_get(state.eps))
+  out.update(train_s=train_s, num_test=int(n), settings=settings)
+  with open(cache, "w", encoding="utf-8") as f:
+    json.dump({"step": step, "num_test_asked": num_test, "metrics": out}, f, indent=2)
+  return out, eps
 
 
 def table(results: dict[str, list[dict]]) -> str:
@@ -104,6 +117,9 @@ def main() -> None:
   parser.add_argument("--workdir", default="runs/robustness")
   parser.add_argument("--configs", default="classifier_digits,pgd_at_digits,iaat_digits")
   parser.add_argument("--seeds", default="0,1,2")
+  parser.add_argument("--num_test", type=int, default=0,
+                      help="evaluate N test examples, the same fixed random subset for "
+                           "every run (0 = the whole split)")
   args = parser.parse_args()
   os.makedirs(args.workdir, exist_ok=True)
   seeds = [int(s) for s in args.seeds.split(",")]
@@ -111,7 +127,8 @@ def main() -> None:
   path = os.path.join(args.workdir, "results.json")
   for name in args.configs.split(","):
     for seed in seeds:
-      metrics, eps = run_one(name, seed, os.path.join(args.workdir, f"{name}_seed{seed}"))
+      metrics, eps = run_one(name, seed, os.path.join(args.workdir, f"{name}_seed{seed}"),
+                             args.num_test)
       results.setdefault(name, []).append({"seed": seed, **metrics})
       print(json.dumps({"config": name, "seed": seed, **metrics}), flush=True)
       if eps.size > 1 and seed == seeds[0]:  # an IAAT run

@@ -10,6 +10,7 @@ activations and biases are left out. A training step (forward + backward) costs 
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, NamedTuple
 
 import flax.linen as nn
@@ -133,13 +134,16 @@ def forward_flops(layers: list[Layer], mask: Mask | None = None,
 
 
 def net_layers(net: Any, *inputs: jax.Array) -> list[Layer]:
-  """The layers of a TrainState's network (`net.apply_fn`'s module) on `inputs`."""
+  """The layers of a TrainState's network (`net.apply_fn`'s module) on `inputs`: called as
+  module(*inputs, train=False), or as module(inputs[0]) when it takes no `train` (flows)."""
   module = getattr(net.apply_fn, "__self__", None)
   if not isinstance(module, nn.Module):
     raise ValueError("net.apply_fn must be a bound `module.apply` to count FLOPs")
   variables = {"params": net.params}
   if getattr(net, "batch_stats", None):
     variables["batch_stats"] = net.batch_stats
+  if "train" not in inspect.signature(module.__call__).parameters:
+    return trace_layers(module, variables, inputs[0])  # module(x), e.g. a flow's forward
   return trace_layers(module, variables, *inputs, train=False)
 
 

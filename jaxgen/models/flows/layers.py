@@ -104,7 +104,7 @@ class ZeroDense(nn.Module):
   @nn.compact
   def __call__(self, h: Array) -> Array:
     if self.conv:
-      return jnn.Conv(self.features, 3, kernel_init=nn.initializers.zeros,
+      return jnn.Conv(self.features, (3, 3), kernel_init=nn.initializers.zeros,
                       impl=self.conv_impl)(h)
     return nn.Dense(self.features, kernel_init=nn.initializers.zeros)(h)
 
@@ -121,7 +121,8 @@ class CouplingNet(nn.Module):
     image = h.ndim == 4
     for i in range(self.depth):
       if image:
-        h = jnn.Conv(self.hidden, 3 if i == 0 else 1, impl=self.conv_impl)(h)
+        k = 3 if i == 0 else 1
+        h = jnn.Conv(self.hidden, (k, k), impl=self.conv_impl)(h)
       else:
         h = nn.Dense(self.hidden)(h)
       h = nn.relu(h)
@@ -153,7 +154,8 @@ class Coupling(Invertible):
 
   mask='channel' splits the channels in halves (Glow's split; `parity` picks which half
   conditions the other); mask='checkerboard' keeps x*m and transforms x*(1-m) (RealNVP).
-  y_b = x_b * s(x_a) + t(x_a); additive: s = 1.
+  y_b = x_b * s(x_a) + t(x_a); additive: s = 1. An optional `context` (same leading
+  shape) is concatenated to the network's input: a conditional coupling (Flow++'s q(u|x)).
   """
   mask: str = "channel"
   parity: int = 0
@@ -164,7 +166,8 @@ class Coupling(Invertible):
   conv_impl: str = "auto"
 
   @nn.compact
-  def __call__(self, x: Array, reverse: bool = False) -> tuple[Array, Array]:
+  def __call__(self, x: Array, reverse: bool = False,
+               context: Array | None = None) -> tuple[Array, Array]:
     if self.mask not in MASKS:
       raise ValueError(f"unknown coupling mask {self.mask!r}; choose one of: {', '.join(MASKS)}")
     if self.scale not in SCALES:
@@ -181,6 +184,8 @@ class Coupling(Invertible):
       m = checkerboard(x.shape[1:], self.parity)
       cond, b = x * m, x
       out_c = c
+    if context is not None:
+      cond = jnp.concatenate([cond, context], -1)
     net_out = CouplingNet(out_c * (1 if self.additive else 2), self.hidden, self.depth,
                           self.conv_impl)(cond)
     if self.additive:
