@@ -61,7 +61,7 @@ def pruning(rounds: int = 5, scope: str = "both",
       rounds=rounds,          # pruning rounds after the dense round 0; sparsity at round k
                               # is 1 - (1 - fraction)^k
       fraction=0.2,           # share of the remaining weights pruned per round (paper: 0.2)
-      scope=scope,            # nets pruned: g | d | both (AE/VAE: g | enc | both)
+      scope=scope,            # nets pruned: g | d | both (AE/VAE: g | enc | both; flow: both)
       method=method,          # imp | random (IMP's per-layer counts, random weights) |
                               # reinit (IMP's masks, another init) | snip | grasp (at init) |
                               # transfer (pruning.reference's masks of the scoped nets, e.g.

@@ -560,7 +560,7 @@ def test_lottery_configs_validate():
       if config.get("experiment", "") == "early_bird":
         continue  # not IMP: tests/test_early_bird_run.py validates those
       imp.validate(config)
-      assert config.optim.g.masked and config.optim.d.masked
+      assert config.optim and all(config.optim[net].masked for net in config.optim), name
 
 
 def test_bn_scale_l1_adds_the_sign_of_each_batchnorm_scale_only():
