@@ -6,9 +6,10 @@
 convs of width 32)], learned conditional prior at the factor-out, uniform dequantisation
 of the 17 grey levels (bits/dim of 17-level data: a uniform model has log2 17 = 4.09),
 Adam 1e-3, batch 64, 3000 steps; held-out bits/dim on the 360 test digits at the end.
-Measured before c5ca393 made the coupling convs 3x3 (they were 1x3), seed 0, 2 CPU cores
-shared with other jobs, load ~17: 3.0 min wall, 46 s of
-user CPU; held-out 2.437 bits/dim (-25.0 nats per image); samples in the workdir.
+Measured (seed 0, 2 CPU cores at load ~2): 38 s of training (200 steps/s); held-out
+2.443 bits/dim (-24.7 nats per image); samples in the workdir. With
+--config.flow.dequantize=variational (Flow++'s learned noise): 2.410, 116 s. Before
+c5ca393 (1x3 coupling kernels): 2.437.
 """
 
 from jaxgen.config_base import cpu_schedule, flow_config
