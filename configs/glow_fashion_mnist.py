@@ -4,8 +4,10 @@
 
 2 levels (28 -> 14 -> 7) x 4 steps, coupling width 64, LU 1x1 convs, affine couplings,
 uniform dequantisation of 256 levels, Adam 1e-3, batch 64, 2000 steps; held-out
-bits/dim on the 10k test images at the end. Not run yet in this session (no CPU time
-or bits/dim measured).
+bits/dim on the 10k test images at the end. Measured (seed 0, 3x3 coupling kernels, 2
+cores at load ~1): 154 s of training (13.4 steps/s); held-out 4.430 bits/dim, still
+falling at the end (training bpd 5.22 at step 500, 4.75 at 1000, 4.42 at 2000): 2000
+steps are 2.1 epochs, a CPU smoke schedule, far from converged.
 """
 
 from jaxgen.config_base import cpu_schedule, flow_config
