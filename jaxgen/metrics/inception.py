@@ -23,7 +23,9 @@ import jax.numpy as jnp
 import numpy as np
 from flax import traverse_util
 
+from jaxgen import nn as jnn
 from jaxgen.errors import DataError
+from jaxgen.nn.matmul_conv import conv_strided_patches
 
 INPUT_SIZE = 299
 NUM_CLASSES = 1008  # The TF graph's softmax has 1008 outputs (1000 ImageNet + unused).
@@ -44,58 +46,124 @@ def resize_bilinear(images: jax.Array, size: int = INPUT_SIZE) -> jax.Array:
   return jax.image.resize(images, (n, size, size, c), method="bilinear", antialias=False)
 
 
+class ConvKernel(nn.Module):
+  """The kernel of a conv (flax `nn.Conv`'s `kernel` param), created on first use."""
+  features: int
+  kernel_size: tuple[int, int]
+
+  @nn.compact
+  def __call__(self, in_features: int) -> jax.Array:
+    shape = tuple(self.kernel_size) + (in_features, self.features)
+    return self.param("kernel", nn.initializers.lecun_normal(), shape)
+
+
+class FrozenBatchNorm(nn.Module):
+  """Eval-mode batch norm with `nn.BatchNorm`'s variables, as a per-channel (scale, shift)."""
+  features: int
+  use_scale: bool = True
+  epsilon: float = 1e-3
+
+  @nn.compact
+  def __call__(self) -> tuple[jax.Array, jax.Array]:
+    shape = (self.features,)
+    mean = self.variable("batch_stats", "mean", jnp.zeros, shape).value
+    var = self.variable("batch_stats", "var", jnp.ones, shape).value
+    gamma = self.param("scale", nn.initializers.ones, shape) if self.use_scale else 1.0
+    beta = self.param("bias", nn.initializers.zeros, shape)
+    scale = jax.lax.rsqrt(var + self.epsilon) * gamma
+    return scale, beta - mean * scale
+
+
+def _conv(x: jax.Array, kernel: jax.Array, strides: tuple[int, int],
+          pads: tuple[tuple[int, int], ...], impl: str) -> jax.Array:
+  """The conv lowering for inference: XLA's conv, or on CPU patches + matmul (strided
+  ones without space-to-depth's zero taps)."""
+  if jnn.resolve_impl(impl) == "matmul" and tuple(strides) != (1, 1):
+    return conv_strided_patches(x, kernel, strides, pads)
+  return jnn.conv(x, kernel, strides, pads, impl=impl)
+
+
 class BasicConv2d(nn.Module):
-  """Conv without bias, eval-mode BatchNorm (eps=0.001) and ReLU, as torchvision's BasicConv2d."""
+  """Conv without bias, eval-mode BatchNorm (eps=0.001) and ReLU, as torchvision's BasicConv2d.
+
+  Variables are those of `nn.Conv` + `nn.BatchNorm` (`conv/kernel`, `bn/{scale,bias}`,
+  `bn/{mean,var}`); the batch norm's scale is folded into the kernel.
+  """
   features: int
   kernel_size: tuple[int, int]
   strides: tuple[int, int] = (1, 1)
   padding: tuple[int, int] = (0, 0)
   bn_scale: bool = True  # False: the TF graph's batch norm (no gamma), as default_1.pt
+  conv_impl: str = "auto"  # jaxgen.nn lowering: auto (matmul on CPU) | matmul | xla
 
-  @nn.compact
+  def setup(self):
+    self.conv = ConvKernel(self.features, self.kernel_size)
+    self.bn = FrozenBatchNorm(self.features, self.bn_scale)
+
+  def folded_kernel(self, in_features: int) -> jax.Array:
+    """The kernel times the batch norm's scale: the conv part of conv + batch norm."""
+    return self.conv(in_features) * self.bn()[0]
+
+  def activate(self, y: jax.Array) -> jax.Array:
+    """ReLU of the batch norm's shift added to y, a conv with `folded_kernel`."""
+    return nn.relu(y + self.bn()[1])
+
   def __call__(self, x: jax.Array) -> jax.Array:
     ph, pw = self.padding
-    x = nn.Conv(self.features, self.kernel_size, self.strides, padding=((ph, ph), (pw, pw)),
-                use_bias=False, name="conv")(x)
-    x = nn.BatchNorm(use_running_average=True, epsilon=1e-3, use_scale=self.bn_scale,
-                     name="bn")(x)
-    return nn.relu(x)
+    y = _conv(x, self.folded_kernel(x.shape[-1]), self.strides, ((ph, ph), (pw, pw)),
+              self.conv_impl)
+    return self.activate(y)
 
 
 def _avg_pool_3x3(x: jax.Array) -> jax.Array:
   # FID patch: TF's average pool excludes the zero padding (count_include_pad=False).
-  return nn.avg_pool(x, (3, 3), (1, 1), ((1, 1), (1, 1)), count_include_pad=False)
+  return jnn.avg_pool_3x3_same(x)
 
 
 def _max_pool_3x3_s2(x: jax.Array) -> jax.Array:
-  return nn.max_pool(x, (3, 3), (2, 2), "VALID")
+  return jnn.max_pool_3x3(x, stride=2)
+
+
+def _sibling_1x1(x: jax.Array, convs: Sequence[BasicConv2d],
+                 avg_pooled: BasicConv2d | None = None) -> list[jax.Array]:
+  """The 1x1 BasicConv2d's `convs` on x, and `avg_pooled` on the 3x3 average pool of x,
+  as one matmul. The pool is linear, so it runs after the matmul, on fewer channels."""
+  branches = list(convs) + ([avg_pooled] if avg_pooled is not None else [])
+  kernels = [b.folded_kernel(x.shape[-1]).reshape(x.shape[-1], -1) for b in branches]
+  y = jnp.dot(x, jnp.concatenate(kernels, axis=1))
+  parts = jnp.split(y, np.cumsum([k.shape[1] for k in kernels])[:-1].tolist(), axis=-1)
+  if avg_pooled is not None:
+    parts[-1] = _avg_pool_3x3(parts[-1])
+  return [b.activate(p) for b, p in zip(branches, parts)]
 
 
 class InceptionA(nn.Module):
   """pytorch-fid's FIDInceptionA (Mixed_5b/c/d)."""
   pool_features: int
   bn_scale: bool = True
+  conv_impl: str = "auto"
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
-    conv = functools.partial(BasicConv2d, bn_scale=self.bn_scale)
-    branch1x1 = conv(64, (1, 1), name="branch1x1")(x)
-    branch5x5 = conv(48, (1, 1), name="branch5x5_1")(x)
+    conv = functools.partial(BasicConv2d, bn_scale=self.bn_scale, conv_impl=self.conv_impl)
+    branch1x1, branch5x5, branch3x3dbl, branch_pool = _sibling_1x1(
+        x, [conv(64, (1, 1), name="branch1x1"), conv(48, (1, 1), name="branch5x5_1"),
+            conv(64, (1, 1), name="branch3x3dbl_1")],
+        conv(self.pool_features, (1, 1), name="branch_pool"))
     branch5x5 = conv(64, (5, 5), padding=(2, 2), name="branch5x5_2")(branch5x5)
-    branch3x3dbl = conv(64, (1, 1), name="branch3x3dbl_1")(x)
     branch3x3dbl = conv(96, (3, 3), padding=(1, 1), name="branch3x3dbl_2")(branch3x3dbl)
     branch3x3dbl = conv(96, (3, 3), padding=(1, 1), name="branch3x3dbl_3")(branch3x3dbl)
-    branch_pool = conv(self.pool_features, (1, 1), name="branch_pool")(_avg_pool_3x3(x))
     return jnp.concatenate([branch1x1, branch5x5, branch3x3dbl, branch_pool], axis=-1)
 
 
 class InceptionB(nn.Module):
   """torchvision's InceptionB (Mixed_6a): grid reduction 35 -> 17."""
   bn_scale: bool = True
+  conv_impl: str = "auto"
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
-    conv = functools.partial(BasicConv2d, bn_scale=self.bn_scale)
+    conv = functools.partial(BasicConv2d, bn_scale=self.bn_scale, conv_impl=self.conv_impl)
     branch3x3 = conv(384, (3, 3), strides=(2, 2), name="branch3x3")(x)
     branch3x3dbl = conv(64, (1, 1), name="branch3x3dbl_1")(x)
     branch3x3dbl = conv(96, (3, 3), padding=(1, 1), name="branch3x3dbl_2")(branch3x3dbl)
@@ -107,34 +175,36 @@ class InceptionC(nn.Module):
   """pytorch-fid's FIDInceptionC (Mixed_6b/c/d/e): factorised 7x7 convolutions."""
   channels_7x7: int
   bn_scale: bool = True
+  conv_impl: str = "auto"
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
-    conv = functools.partial(BasicConv2d, bn_scale=self.bn_scale)
+    conv = functools.partial(BasicConv2d, bn_scale=self.bn_scale, conv_impl=self.conv_impl)
     c7 = self.channels_7x7
-    branch1x1 = conv(192, (1, 1), name="branch1x1")(x)
-    branch7x7 = conv(c7, (1, 1), name="branch7x7_1")(x)
+    branch1x1, branch7x7, dbl, branch_pool = _sibling_1x1(
+        x, [conv(192, (1, 1), name="branch1x1"), conv(c7, (1, 1), name="branch7x7_1"),
+            conv(c7, (1, 1), name="branch7x7dbl_1")],
+        conv(192, (1, 1), name="branch_pool"))
     branch7x7 = conv(c7, (1, 7), padding=(0, 3), name="branch7x7_2")(branch7x7)
     branch7x7 = conv(192, (7, 1), padding=(3, 0), name="branch7x7_3")(branch7x7)
-    dbl = conv(c7, (1, 1), name="branch7x7dbl_1")(x)
     dbl = conv(c7, (7, 1), padding=(3, 0), name="branch7x7dbl_2")(dbl)
     dbl = conv(c7, (1, 7), padding=(0, 3), name="branch7x7dbl_3")(dbl)
     dbl = conv(c7, (7, 1), padding=(3, 0), name="branch7x7dbl_4")(dbl)
     dbl = conv(192, (1, 7), padding=(0, 3), name="branch7x7dbl_5")(dbl)
-    branch_pool = conv(192, (1, 1), name="branch_pool")(_avg_pool_3x3(x))
     return jnp.concatenate([branch1x1, branch7x7, dbl, branch_pool], axis=-1)
 
 
 class InceptionD(nn.Module):
   """torchvision's InceptionD (Mixed_7a): grid reduction 17 -> 8."""
   bn_scale: bool = True
+  conv_impl: str = "auto"
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
-    conv = functools.partial(BasicConv2d, bn_scale=self.bn_scale)
-    branch3x3 = conv(192, (1, 1), name="branch3x3_1")(x)
+    conv = functools.partial(BasicConv2d, bn_scale=self.bn_scale, conv_impl=self.conv_impl)
+    branch3x3, branch7x7x3 = _sibling_1x1(
+        x, [conv(192, (1, 1), name="branch3x3_1"), conv(192, (1, 1), name="branch7x7x3_1")])
     branch3x3 = conv(320, (3, 3), strides=(2, 2), name="branch3x3_2")(branch3x3)
-    branch7x7x3 = conv(192, (1, 1), name="branch7x7x3_1")(x)
     branch7x7x3 = conv(192, (1, 7), padding=(0, 3), name="branch7x7x3_2")(branch7x7x3)
     branch7x7x3 = conv(192, (7, 1), padding=(3, 0), name="branch7x7x3_3")(branch7x7x3)
     branch7x7x3 = conv(192, (3, 3), strides=(2, 2), name="branch7x7x3_4")(branch7x7x3)
@@ -145,30 +215,31 @@ class InceptionE(nn.Module):
   """pytorch-fid's FIDInceptionE_1 (pool='avg', Mixed_7b) and FIDInceptionE_2 ('max', Mixed_7c)."""
   pool: str
   bn_scale: bool = True
+  conv_impl: str = "auto"
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
-    conv = functools.partial(BasicConv2d, bn_scale=self.bn_scale)
-    branch1x1 = conv(320, (1, 1), name="branch1x1")(x)
-    branch3x3 = conv(384, (1, 1), name="branch3x3_1")(x)
+    if self.pool not in ("avg", "max"):
+      raise ValueError(f"pool must be 'avg' or 'max', got {self.pool!r}")
+    conv = functools.partial(BasicConv2d, bn_scale=self.bn_scale, conv_impl=self.conv_impl)
+    siblings = [conv(320, (1, 1), name="branch1x1"), conv(384, (1, 1), name="branch3x3_1"),
+                conv(448, (1, 1), name="branch3x3dbl_1")]
+    pool_conv = conv(192, (1, 1), name="branch_pool")
+    if self.pool == "avg":
+      branch1x1, branch3x3, dbl, branch_pool = _sibling_1x1(x, siblings, pool_conv)
+    else:
+      branch1x1, branch3x3, dbl = _sibling_1x1(x, siblings)
+      # FID patch (FIDInceptionE_2): the TF graph max-pools here, padding with -inf.
+      branch_pool = pool_conv(jnn.max_pool_3x3(x, stride=1, pad=1))
     branch3x3 = jnp.concatenate([
         conv(384, (1, 3), padding=(0, 1), name="branch3x3_2a")(branch3x3),
         conv(384, (3, 1), padding=(1, 0), name="branch3x3_2b")(branch3x3),
     ], axis=-1)
-    dbl = conv(448, (1, 1), name="branch3x3dbl_1")(x)
     dbl = conv(384, (3, 3), padding=(1, 1), name="branch3x3dbl_2")(dbl)
     dbl = jnp.concatenate([
         conv(384, (1, 3), padding=(0, 1), name="branch3x3dbl_3a")(dbl),
         conv(384, (3, 1), padding=(1, 0), name="branch3x3dbl_3b")(dbl),
     ], axis=-1)
-    if self.pool == "avg":
-      pooled = _avg_pool_3x3(x)
-    elif self.pool == "max":
-      # FID patch (FIDInceptionE_2): the TF graph max-pools here, padding with -inf.
-      pooled = nn.max_pool(x, (3, 3), (1, 1), ((1, 1), (1, 1)))
-    else:
-      raise ValueError(f"pool must be 'avg' or 'max', got {self.pool!r}")
-    branch_pool = conv(192, (1, 1), name="branch_pool")(pooled)
     return jnp.concatenate([branch1x1, branch3x3, dbl, branch_pool], axis=-1)
 
 
@@ -185,13 +256,14 @@ class FIDInceptionV3(nn.Module):
   """
   num_classes: int = NUM_CLASSES  # 0: no fc head, pool3 only
   bn_scale: bool = True
+  conv_impl: str = "auto"  # jaxgen.nn lowering: auto (matmul on CPU) | matmul | xla
 
   @nn.compact
   def __call__(self, images: jax.Array, resize_input: bool = True) -> dict[str, jax.Array]:
     x = images.astype(jnp.float32)
     if resize_input:
       x = resize_bilinear(x, INPUT_SIZE)
-    conv = functools.partial(BasicConv2d, bn_scale=self.bn_scale)
+    conv = functools.partial(BasicConv2d, bn_scale=self.bn_scale, conv_impl=self.conv_impl)
     x = conv(32, (3, 3), strides=(2, 2), name="Conv2d_1a_3x3")(x)
     x = conv(32, (3, 3), name="Conv2d_2a_3x3")(x)
     x = conv(64, (3, 3), padding=(1, 1), name="Conv2d_2b_3x3")(x)
@@ -199,18 +271,18 @@ class FIDInceptionV3(nn.Module):
     x = conv(80, (1, 1), name="Conv2d_3b_1x1")(x)
     x = conv(192, (3, 3), name="Conv2d_4a_3x3")(x)
     x = _max_pool_3x3_s2(x)
-    s = self.bn_scale
-    x = InceptionA(32, bn_scale=s, name="Mixed_5b")(x)
-    x = InceptionA(64, bn_scale=s, name="Mixed_5c")(x)
-    x = InceptionA(64, bn_scale=s, name="Mixed_5d")(x)
-    x = InceptionB(bn_scale=s, name="Mixed_6a")(x)
-    x = InceptionC(128, bn_scale=s, name="Mixed_6b")(x)
-    x = InceptionC(160, bn_scale=s, name="Mixed_6c")(x)
-    x = InceptionC(160, bn_scale=s, name="Mixed_6d")(x)
-    x = InceptionC(192, bn_scale=s, name="Mixed_6e")(x)
-    x = InceptionD(bn_scale=s, name="Mixed_7a")(x)
-    x = InceptionE("avg", bn_scale=s, name="Mixed_7b")(x)
-    x = InceptionE("max", bn_scale=s, name="Mixed_7c")(x)
+    s, impl = self.bn_scale, self.conv_impl
+    x = InceptionA(32, bn_scale=s, conv_impl=impl, name="Mixed_5b")(x)
+    x = InceptionA(64, bn_scale=s, conv_impl=impl, name="Mixed_5c")(x)
+    x = InceptionA(64, bn_scale=s, conv_impl=impl, name="Mixed_5d")(x)
+    x = InceptionB(bn_scale=s, conv_impl=impl, name="Mixed_6a")(x)
+    x = InceptionC(128, bn_scale=s, conv_impl=impl, name="Mixed_6b")(x)
+    x = InceptionC(160, bn_scale=s, conv_impl=impl, name="Mixed_6c")(x)
+    x = InceptionC(160, bn_scale=s, conv_impl=impl, name="Mixed_6d")(x)
+    x = InceptionC(192, bn_scale=s, conv_impl=impl, name="Mixed_6e")(x)
+    x = InceptionD(bn_scale=s, conv_impl=impl, name="Mixed_7a")(x)
+    x = InceptionE("avg", bn_scale=s, conv_impl=impl, name="Mixed_7b")(x)
+    x = InceptionE("max", bn_scale=s, conv_impl=impl, name="Mixed_7c")(x)
     pool3 = jnp.mean(x, axis=(1, 2))  # AdaptiveAvgPool2d((1, 1)); dropout is off in eval.
     if self.num_classes == 0:
       return {"pool3": pool3}

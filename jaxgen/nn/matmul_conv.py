@@ -296,3 +296,24 @@ def conv_transpose_matmul(x: Array, kernel: Array, strides: Sequence[int], pads:
   # The adjoint conv pads its input by k - 1 - lo in front; undo that (and the tail).
   front = [k - 1 - lo for k, (lo, _) in zip(window, pads)]
   return _pad_spatial(y, [(-p, o + p - e) for p, o, e in zip(front, out, extent)])
+
+
+# --- Strided convs for inference. -------------------------------------------------
+
+
+def conv_strided_patches(x: Array, kernel: Array, strides: Sequence[int], pads: Pads,
+                         precision: Any = None) -> Array:
+  """A strided conv as im2col over strided taps + one matmul, with plain autodiff.
+
+  For inference: unlike `conv_matmul`'s space-to-depth, no zero taps are multiplied
+  (a 3x3 stride-2 kernel would become 4x4, 16/9 the flops).
+  """
+  window = kernel.shape[:-2]
+  xp = _pad_spatial(x, pads)
+  out = [(n - k) // s + 1 for n, k, s in zip(xp.shape[1:-1], window, strides)]
+  cols = [xp[(slice(None),) + tuple(slice(t, t + s * (o - 1) + 1, s)
+                                    for t, s, o in zip(tap, strides, out)) + (slice(None),)]
+          for tap in _taps(window)]
+  patches = cols[0] if len(cols) == 1 else jnp.stack(cols, -2).reshape(
+      cols[0].shape[:-1] + (-1,))
+  return _dot(patches, kernel.reshape(-1, kernel.shape[-1]), precision)
