@@ -27,6 +27,7 @@ from typing import Callable, NamedTuple
 import flax
 import jax
 import jax.numpy as jnp
+from jax.scipy.stats import norm
 import ml_collections
 
 from jaxgen import attacks, data
@@ -43,7 +44,6 @@ DEQUANTIZER = "dequantizer"  # key of q(u | x)'s params inside a variational run
 _U_CLIP = 1e-6  # u in [_U_CLIP, 1 - _U_CLIP] before the inverse normal CDF
 PREPROCESSINGS = ("none", "logit")
 ADVERSARIAL = ("", "pgd", "hybrid")
-_LOG_2PI = math.log(2 * math.pi)
 
 
 @flax.struct.dataclass
@@ -169,7 +169,7 @@ def flow(config: ml_collections.ConfigDict, spec: DataSpec) -> Flow:
     u, log_q = dequantization_noise(params, x, u)
     y, ld_pre = pre.forward(x, u)
     z, ld = forward(params, y)
-    log_pz = -0.5 * jnp.sum(jnp.square(z) + _LOG_2PI, axis=-1)
+    log_pz = jnp.sum(norm.logpdf(z), axis=-1)
     return log_q - (log_pz + ld + ld_pre)
 
   def bpd(nats: jax.Array) -> jax.Array:

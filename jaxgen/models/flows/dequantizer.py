@@ -8,17 +8,15 @@ the bound on the discrete likelihood: -log P(x) <= E_q[-log p(x + w (u - 1/2)) +
 
 from __future__ import annotations
 
-import math
-
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+from jax.scipy.stats import norm
 
 from jaxgen import nn as jnn
 from jaxgen.models.flows.layers import Coupling
 
 Array = jax.Array
-_LOG_2PI = math.log(2 * math.pi)
 
 
 class VariationalDequantizer(nn.Module):
@@ -35,7 +33,7 @@ class VariationalDequantizer(nn.Module):
       h = (jnn.Conv(self.hidden, (3, 3), impl=self.conv_impl)(h) if image
            else nn.Dense(self.hidden)(h))
       h = nn.relu(h)
-    log_q = -0.5 * jnp.sum((jnp.square(e) + _LOG_2PI).reshape(e.shape[0], -1), axis=-1)
+    log_q = jnp.sum(norm.logpdf(e).reshape(e.shape[0], -1), axis=-1)
     v = e
     for i in range(self.steps):  # zero-initialised: v = e at the start
       v, logdet = Coupling("checkerboard", i % 2, self.hidden, scale="tanh",
