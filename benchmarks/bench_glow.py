@@ -20,8 +20,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.bench_train import measure  # noqa: E402
-from benchmarks.common import (VERSUS_TORCH_HEADER, markdown_table,  # noqa: E402
-                               torch_adam_steps_per_s, versus_torch_row)
+from benchmarks.common import torch_adam_steps_per_s, versus_torch_table  # noqa: E402
 from jaxgen import data  # noqa: E402
 from tests.conftest import load_config  # noqa: E402
 
@@ -148,18 +147,16 @@ def torch_steps_per_s(config, threads: int, steps: int, max_seconds: float) -> f
 
 
 def main() -> str:
-  rows = []
+  cases = []
   for name, per_call in (("glow_digits", 20), ("glow_fashion_mnist", 5)):
     config = jaxgen_config(name)
     assert config.train.batch_size == BATCH
-    jax_rate = measure(config, steps_per_call=per_call, calls=5)["steps_per_s"]
-    rows.append(versus_torch_row(name, jax_rate, torch and (
-        lambda t, c=config: torch_steps_per_s(c, t, steps=20, max_seconds=20.0))))
+    cases.append((name, lambda c=config, k=per_call: measure(c, steps_per_call=k, calls=5)[
+        "steps_per_s"], torch and (
+            lambda t, c=config: torch_steps_per_s(c, t, steps=20, max_seconds=20.0))))
   note = (f"torch {torch.__version__ if torch else 'missing'}. Glow, 2 levels x 4 steps, "
           f"batch {BATCH}, Adam 1e-3; configs/<config>.py.\n\n")
-  table = note + markdown_table(["config"] + VERSUS_TORCH_HEADER, rows)
-  print(table)
-  return table
+  return versus_torch_table("config", note, cases)
 
 
 if __name__ == "__main__":

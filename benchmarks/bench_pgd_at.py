@@ -19,8 +19,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.bench_train import measure  # noqa: E402
-from benchmarks.common import (VERSUS_TORCH_HEADER, markdown_table,  # noqa: E402
-                               torch_adam_steps_per_s, versus_torch_row)
+from benchmarks.common import torch_adam_steps_per_s, versus_torch_table  # noqa: E402
 from jaxgen.config_base import fashion_mnist_cnn_classifier  # noqa: E402
 
 try:
@@ -74,17 +73,15 @@ def torch_steps_per_s(adversarial: bool, threads: int, steps: int, max_seconds: 
 
 
 def main() -> str:
-  rows = []
-  for label, method, per_call in (("PGD-10 adversarial training step", "pgd", 5),
-                                  ("clean training step", "none", 20)):
-    jax_rate = measure(jaxgen_config(method), steps_per_call=per_call, calls=5)["steps_per_s"]
-    rows.append(versus_torch_row(label, jax_rate, torch and (
-        lambda t, m=method: torch_steps_per_s(m == "pgd", t, steps=20, max_seconds=20.0))))
+  cases = [(label, lambda m=method, k=per_call: measure(jaxgen_config(m), steps_per_call=k,
+                                                      calls=5)["steps_per_s"],
+            torch and (lambda t, m=method: torch_steps_per_s(m == "pgd", t, steps=20,
+                                                             max_seconds=20.0)))
+           for label, method, per_call in (("PGD-10 adversarial training step", "pgd", 5),
+                                           ("clean training step", "none", 20))]
   note = (f"torch {torch.__version__ if torch else 'missing'}. Small CNN on 28x28x1, "
           f"batch 128, PGD-10 at eps {EPS} (L-inf, [-1, 1] scale), Adam 1e-3.\n\n")
-  table = note + markdown_table(["step"] + VERSUS_TORCH_HEADER, rows)
-  print(table)
-  return table
+  return versus_torch_table("step", note, cases)
 
 
 if __name__ == "__main__":

@@ -88,6 +88,18 @@ def versus_torch_row(label: str, jax_rate: float,
   return [label, jax_rate, rates[2], rates[1], jax_rate / max(rates.values())]
 
 
+def versus_torch_table(first_column: str, note: str,
+                       cases: list[tuple[str, Callable[[], float],
+                                         Callable[[int], float] | None]]) -> str:
+  """Prints and returns `note` + a table of `versus_torch_row`s, one per (label,
+  jaxgen_rate(), torch_rate(threads) or None) case."""
+  rows = [versus_torch_row(label, jax_rate(), torch_rate)
+          for label, jax_rate, torch_rate in cases]
+  table = note + markdown_table([first_column] + VERSUS_TORCH_HEADER, rows)
+  print(table)
+  return table
+
+
 def load_average() -> str:
   """The 1-, 5- and 15-minute load averages (the machine is shared: read ratios, not rates)."""
   return " / ".join(f"{v:.1f}" for v in os.getloadavg())
