@@ -10,9 +10,9 @@ convs). Round 0 trains the dense flow (1000 steps, Adam 1e-3); each further roun
 dense (pruning.exclude): a pruned W can be singular, and with lu=True their L, U, log_s
 are not 'kernel' leaves anyway. Baselines: random / reinit with
 --config.pruning.reference=<this workdir>.
-Last measured (experiments/lottery/README.md, seed 0, 5 rounds): held-out bits/dim 2.564
-dense, 2.528 at 67.2% sparsity; random pruning 2.683 and random reinit 2.600 there;
-16-67 s per round.
+Last measured (experiments/lottery/README.md, seeds 0-2, 5 rounds): held-out bits/dim
+2.575 +- 0.010 dense, 2.520 +- 0.016 at 67.2% sparsity; random pruning 2.676 +- 0.012 and
+random reinit 2.638 +- 0.036 there; 16-67 s per round.
 """
 
 from jaxgen import config_base
