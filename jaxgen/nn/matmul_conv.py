@@ -37,8 +37,10 @@ def _taps(window: Sequence[int]) -> list[tuple[int, ...]]:
   return list(itertools.product(*(range(k) for k in window)))
 
 
-def _window(x: Array, start: Sequence[int], size: Sequence[int]) -> Array:
-  idx = tuple(slice(a, a + n) for a, n in zip(start, size))
+def _window(x: Array, start: Sequence[int], size: Sequence[int],
+            strides: Sequence[int] | None = None) -> Array:
+  strides = strides or (1,) * len(start)
+  idx = tuple(slice(a, a + s * (n - 1) + 1, s) for a, n, s in zip(start, size, strides))
   return x[(slice(None),) + idx + (slice(None),)]
 
 
@@ -50,9 +52,10 @@ def _pad_spatial(x: Array, pads: Pads) -> Array:
   return lax.pad(x, jnp.zeros((), x.dtype), config)
 
 
-def _im2col(x: Array, window: Sequence[int], out: Sequence[int]) -> Array:
+def _im2col(x: Array, window: Sequence[int], out: Sequence[int],
+            strides: Sequence[int] | None = None) -> Array:
   """[B, *in, C] -> [B, *out, prod(window) * C], tap-major like a reshaped kernel."""
-  cols = [_window(x, t, out) for t in _taps(window)]
+  cols = [_window(x, t, out, strides) for t in _taps(window)]
   if len(cols) == 1:
     return cols[0]
   # stack + reshape fuses into one copy loop; concatenate costs a copy per tap.
@@ -311,9 +314,5 @@ def conv_strided_patches(x: Array, kernel: Array, strides: Sequence[int], pads: 
   window = kernel.shape[:-2]
   xp = _pad_spatial(x, pads)
   out = [(n - k) // s + 1 for n, k, s in zip(xp.shape[1:-1], window, strides)]
-  cols = [xp[(slice(None),) + tuple(slice(t, t + s * (o - 1) + 1, s)
-                                    for t, s, o in zip(tap, strides, out)) + (slice(None),)]
-          for tap in _taps(window)]
-  patches = cols[0] if len(cols) == 1 else jnp.stack(cols, -2).reshape(
-      cols[0].shape[:-1] + (-1,))
-  return _dot(patches, kernel.reshape(-1, kernel.shape[-1]), precision)
+  return _dot(_im2col(xp, window, out, strides), kernel.reshape(-1, kernel.shape[-1]),
+              precision)

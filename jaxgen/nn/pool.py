@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 
@@ -19,7 +20,7 @@ def max_pool_2x2(x: jax.Array) -> jax.Array:
 
 
 def _pad_hw(x: jax.Array, pad: int, value: float) -> jax.Array:
-  return jax.lax.pad(x, jax.numpy.asarray(value, x.dtype),
+  return jax.lax.pad(x, jnp.asarray(value, x.dtype),
                      [(0, 0, 0), (pad, pad, 0), (pad, pad, 0), (0, 0, 0)])
 
 
@@ -32,9 +33,9 @@ def max_pool_3x3(x: jax.Array, stride: int, pad: int = 0) -> jax.Array:
   """Max over 3x3 windows of NHWC `x` (padding with -inf), as an elementwise max of nine
   strided slices: the values of nn.max_pool(x, (3, 3), (stride,) * 2, ((pad, pad),) * 2),
   which XLA CPU computes as a slower reduce-window."""
-  x = _pad_hw(x, pad, -jax.numpy.inf) if pad else x
+  x = _pad_hw(x, pad, -jnp.inf) if pad else x
   out = ((x.shape[1] - 3) // stride + 1, (x.shape[2] - 3) // stride + 1)
-  return functools.reduce(jax.numpy.maximum, _window_slices(x, 3, stride, out))
+  return functools.reduce(jnp.maximum, _window_slices(x, 3, stride, out))
 
 
 def avg_pool_3x3_same(x: jax.Array) -> jax.Array:
@@ -42,7 +43,7 @@ def avg_pool_3x3_same(x: jax.Array) -> jax.Array:
   padding (TF's average pool): nn.avg_pool(x, (3, 3), padding=((1, 1), (1, 1)),
   count_include_pad=False) up to float rounding, as nine shifted adds."""
   h, w = x.shape[1:3]
-  total = functools.reduce(jax.numpy.add, _window_slices(_pad_hw(x, 1, 0.0), 3, 1, (h, w)))
+  total = functools.reduce(jnp.add, _window_slices(_pad_hw(x, 1, 0.0), 3, 1, (h, w)))
   rows = np.minimum(np.arange(h) + 1, h - 1) - np.maximum(np.arange(h) - 1, 0) + 1
   cols = np.minimum(np.arange(w) + 1, w - 1) - np.maximum(np.arange(w) - 1, 0) + 1
   counts = (rows[:, None] * cols[None, :]).astype(np.float32)[None, :, :, None]
