@@ -28,7 +28,7 @@ demo: $(STAMP)  ## DCGAN on the embedded digits; samples in $(WORKDIR)/samples.p
 	$(BIN)/python -m jaxgen.main --config configs/default.py --workdir $(WORKDIR)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --durations=25
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

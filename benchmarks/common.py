@@ -27,11 +27,18 @@ def timed(fn: Callable[[], Any], repeats: int, warmup: int = 1) -> float:
   return statistics.median(times)
 
 
-def interleaved_medians(fns: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
-  """Median seconds per call of each blocking fn, calling them in turn so load hits all alike."""
+def interleaved_medians(fns: dict[str, Callable[[], Any]], repeats: int,
+                        settle: int = 0) -> dict[str, float]:
+  """Median seconds per call of each blocking fn, calling them in turn so load hits all alike.
+
+  `settle` untimed calls of a fn precede each timed one, so that it is timed in steady
+  state rather than right after another runtime's call (see bench_inception).
+  """
   times = {name: [] for name in fns}
   for _ in range(repeats):
     for name, fn in fns.items():
+      for _ in range(settle):
+        fn()
       start = time.perf_counter()
       fn()
       times[name].append(time.perf_counter() - start)

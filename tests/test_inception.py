@@ -160,11 +160,12 @@ def test_inception_features_checks_inputs(reference):
 
 def test_xla_and_matmul_lowerings_agree_with_pytorch(reference):
   """Both conv lowerings (XLA's conv; CPU patches + matmuls, with the sibling 1x1 convs as
-  one matmul and the branch pool after it) give pytorch-fid's features."""
+  one matmul and the branch pool after it) and `auto`'s mix of them give pytorch-fid's
+  features."""
   model, _, variables = reference
   images = np.random.default_rng(3).uniform(-1, 1, (2, 299, 299, 3)).astype(np.float32)
   theirs = torch_outputs(model, images, resize_input=False)["pool3"]
-  for impl in ("xla", "matmul"):
+  for impl in ("xla", "matmul", "auto"):
     net = inception.FIDInceptionV3(conv_impl=impl)
     ours = net.apply(variables, images, resize_input=False)["pool3"]
     assert rel_err(np.asarray(ours), theirs) < RTOL, impl

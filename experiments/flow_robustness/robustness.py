@@ -46,6 +46,8 @@ flags.DEFINE_float("adv_eps", 0.05, "L-inf radius of adversarial training (image
 flags.DEFINE_list("eps", ["0", "0.01", "0.02", "0.05", "0.1"], "L-inf attack radii")
 flags.DEFINE_list("l2_eps", ["0", "0.25", "0.5", "1", "2"], "L2 attack radii (whole image)")
 flags.DEFINE_integer("attack_steps", 20, "PGD steps of the evaluation attack")
+flags.DEFINE_integer("num_test", 0, "held-out images attacked: a fixed seed-0 subset of this "
+                     "size, the same for every run (0: all)")
 flags.DEFINE_bool("table", False, "only tabulate the recorded runs (no training)")
 
 # mode -> flow.adversarial: maximum likelihood, the paper's hybrid 0.5 clean + 0.5 PGD NLL,
@@ -119,7 +121,8 @@ def image_run(workdir: str, config_name: str, seed: int) -> dict:
     config.eval.every = 0
     f, state = _train(config, os.path.join(os.path.dirname(path), mode))
     held = classifier.held_out_dataset(config.dataset)
-    x = f.preprocessing.quantize(jnp.asarray(held.sample(held.num_examples, seed=0)["x"]))
+    num_test = min(FLAGS.num_test or held.num_examples, held.num_examples)
+    x = f.preprocessing.quantize(jnp.asarray(held.sample(num_test, seed=0)["x"]))
     results[mode] = attacked_bpd(f, state.net.params, x)
     print(config_name, seed, mode, results[mode], flush=True)
     with open(path, "w", encoding="utf-8") as out:
