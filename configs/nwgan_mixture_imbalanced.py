@@ -8,11 +8,13 @@ configs/gan_mixture_imbalanced.py (which drops 4-5 of the 9 modes).
     python -m jaxgen.main --config configs/nwgan_mixture_imbalanced.py
     python experiments/normalized_wasserstein/proportions.py --workdir runs/nwgan_mixture_imbalanced
 
-Last measured: with these settings 500 steps (6 min wall, loaded 2-core machine) are far
-from converged (pi collapsed onto one component; the paper trains ~10k steps). The
-experiment's faster settings (RMSprop G 2e-3, D 5e-4, pi 1e-3, 5 critic steps, batch 512,
-2000 steps, 7 min) recover every proportion within 0.016 and cover 9/9 modes, where a
-WGAN of that budget covers 5/9: experiments/normalized_wasserstein/README.md.
+Last measured (seed 0, 2026-12-02): 10k generator steps with these settings (about 6 min
+per 2500 steps, one other job on the 2 cores) do not converge: by step 2500 pi collapses
+onto one component (0.993) that draws a broad Gaussian over the grid, max proportion
+error 0.15, 2% high-quality samples. The experiment's faster settings (RMSprop G 2e-3,
+D 5e-4, pi 1e-3, 5 critic steps, batch 512, 2000 steps) recover every proportion within
+0.016 and cover 9/9 modes, where a WGAN of that budget covers 5/9:
+experiments/normalized_wasserstein/README.md.
 """
 
 from jaxgen import config_base
