@@ -499,6 +499,7 @@ def base_config() -> ml_collections.ConfigDict:
       depth=3,            # mlp: hidden layers of G (and of D and the encoder)
       d_width=0,          # mlp | resnet | biggan: D's width; 0 = width
       d_depth=0,          # mlp: D's hidden layers; 0 = depth
+      reference_init=False,  # linear_mlp: the NW reference code's generator init
       e_norm="",          # the encoder's normalisation (AE/VAE); '' = d_norm
       embed_dim=128,      # biggan: size of the shared class embedding
       mapping_layers=8,   # stylegan2: layers of the mapping network z -> w (CIFAR-10: 2)
@@ -568,7 +569,7 @@ rules("model", name=r.registered("jaxgen.models:MODELS"), latent_dim=r.positive(
       cond=r.registered("jaxgen.models.conditioning:CONDS"), attention_res=r.non_negative(),
       g_channels=r.positive_ints(), d_channels=r.positive_ints(),
       hidden_sizes=r.positive_ints(), depth=r.positive(), d_width=r.non_negative(),
-      d_depth=r.non_negative(), embed_dim=r.positive(),
+      d_depth=r.non_negative(), embed_dim=r.positive(), reference_init=r.one_of(False, True),
       mapping_layers=r.positive(), mapping_lr_mul=r.positive(), mbstd_group=r.positive(),
       output_activation=r.one_of("auto", "tanh", "none"))
 rules("loss", name=r.registered("jaxgen.losses:LOSSES"),

@@ -8,6 +8,8 @@ from scipy import stats
 
 from jaxgen import data
 from jaxgen.losses import normalized_wasserstein as nw
+from jaxgen.models import build_gan
+from jaxgen.models.mixture import MixtureGenerator
 from jaxgen.trainers import build_trainer
 from jaxgen.trainers.nwgan import proportions
 from tests.conftest import load_config
@@ -136,3 +138,28 @@ def test_normalized_wasserstein_ignores_swapped_proportions_but_w_does_not():
   assert float(swapped.distance) < 2 * float(same.distance)
   np.testing.assert_allclose(swapped.pi_x, [0.7, 0.2, 0.1], atol=0.1)
   np.testing.assert_allclose(swapped.pi_y, [0.1, 0.2, 0.7], atol=0.1)
+
+
+def test_reference_init_spreads_the_components():
+  """model.reference_init (the reference code's init): every bias within PyTorch's
+  +-1/sqrt(fan_in) and not all zero, so the K components start at distinct offsets
+  (pairwise > 0.05 apart), where flax's zero biases put every component at the origin."""
+  means = {}
+  for reference_init in (False, True):
+    config = _tiny_config(num_components=4)
+    config.model.hidden_sizes = (64, 64, 64)
+    config.model.reference_init = reference_init
+    models = build_gan(config.model, data.get_dataset(config.dataset).spec)
+    generator = MixtureGenerator(models.generator, 4)
+    z = jnp.zeros((4, 1, config.model.latent_dim))
+    variables = generator.init(jax.random.PRNGKey(0), z)
+    means[reference_init] = np.asarray(generator.apply(variables, z))[:, 0]
+    if reference_init:
+      layers = variables["params"]["component"]
+      for name in sorted(layers):
+        fan_in = layers[name]["kernel"].shape[-2]
+        bias = np.asarray(layers[name]["bias"])
+        assert np.all(np.abs(bias) <= 1 / np.sqrt(fan_in)) and np.any(bias != 0), name
+  assert np.allclose(means[False], 0.0)
+  gaps = np.linalg.norm(means[True][:, None] - means[True][None], axis=-1)
+  assert gaps[np.triu_indices(4, 1)].min() > 0.05

@@ -41,6 +41,7 @@ def variant_config(args):
   if args.variant == "nwgan":
     config = load_config("nwgan_mixture_imbalanced")
     config.optim.pi = config_base.optimizer(lr=args.pi_lr, name=args.optimizer)
+    config.model.reference_init = args.reference_init
   else:
     config = load_config("gan_mixture_imbalanced")
     config.loss.name = "wgan"
@@ -102,6 +103,8 @@ def main():
   parser.add_argument("--d_lr", type=float, default=5e-4)
   parser.add_argument("--pi_lr", type=float, default=1e-3)
   parser.add_argument("--seed", type=int, default=0)
+  parser.add_argument("--reference_init", action="store_true",
+                      help="nwgan: the reference code's generator init (model.reference_init)")
   parser.add_argument("--table", default="",
                       help="print the table over proportions.json files matching this glob")
   args = parser.parse_args()

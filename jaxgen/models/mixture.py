@@ -47,18 +47,32 @@ def select_components(samples: jax.Array, components: jax.Array) -> jax.Array:
       samples, components.reshape((1, -1) + (1,) * (samples.ndim - 2)), axis=0)[0]
 
 
+def torch_bias_init(fan_in: int):
+  """PyTorch's nn.Linear bias init, U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+  bound = 1.0 / math.sqrt(fan_in)
+  return lambda key, shape, dtype=jnp.float32: jax.random.uniform(
+      key, shape, dtype, -bound, bound)
+
+
 class LinearGenerator(nn.Module):
-  """z -> x through Dense layers without activations (the NW paper's 2-D generator)."""
+  """z -> x through Dense layers without activations (the NW paper's 2-D generator).
+
+  reference_init: the NW reference code's init (Xavier-normal kernels, PyTorch's uniform
+  biases), which starts each component at its own offset; flax's zero biases start them
+  all at the origin.
+  """
   output_shape: tuple[int, ...]
   sizes: Sequence[int] = (64, 64, 64)
+  reference_init: bool = False
 
   @nn.compact
   def __call__(self, z: jax.Array, y: jax.Array | None = None,
                train: bool = True) -> jax.Array:
     x = z
-    for size in self.sizes:
-      x = nn.Dense(size)(x)
-    x = nn.Dense(math.prod(self.output_shape))(x)
+    for size in tuple(self.sizes) + (math.prod(self.output_shape),):
+      init = ({"kernel_init": nn.initializers.xavier_normal(),
+               "bias_init": torch_bias_init(x.shape[-1])} if self.reference_init else {})
+      x = nn.Dense(size, **init)(x)
     return x.reshape((z.shape[0],) + tuple(self.output_shape))
 
 
@@ -67,11 +81,12 @@ def build_linear_mlp(config: ml_collections.ConfigDict, spec: DataSpec) -> GANMo
   """NW paper's MoG models: G = 2->64->64->64->2 linear, D = 2->128->128->1 LeakyReLU(0.2).
 
   G's widths are `model.hidden_sizes` (default (64, 64, 64)); D has 2 LeakyReLU layers
-  of `model.width` units.
+  of `model.width` units; `model.reference_init` gives G the reference code's init.
   """
   sizes = tuple(config.hidden_sizes) or (64, 64, 64)
   return GANModels(
-      generator=LinearGenerator(output_shape=tuple(spec.shape), sizes=sizes),
+      generator=LinearGenerator(output_shape=tuple(spec.shape), sizes=sizes,
+                                reference_init=config.reference_init),
       discriminator=MLPDiscriminator(hidden=config.width, depth=2),
       latent_dim=config.latent_dim,
   )
