@@ -569,7 +569,7 @@ rules("model", name=r.registered("jaxgen.models:MODELS"), latent_dim=r.positive(
       cond=r.registered("jaxgen.models.conditioning:CONDS"), attention_res=r.non_negative(),
       g_channels=r.positive_ints(), d_channels=r.positive_ints(),
       hidden_sizes=r.positive_ints(), depth=r.positive(), d_width=r.non_negative(),
-      d_depth=r.non_negative(), embed_dim=r.positive(), reference_init=r.one_of(False, True),
+      d_depth=r.non_negative(), embed_dim=r.positive(),
       mapping_layers=r.positive(), mapping_lr_mul=r.positive(), mbstd_group=r.positive(),
       output_activation=r.one_of("auto", "tanh", "none"))
 rules("loss", name=r.registered("jaxgen.losses:LOSSES"),

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from jaxgen import data
+from jaxgen import config_check, data
 from jaxgen.losses import normalized_wasserstein as nw
 from jaxgen.models import build_gan
 from jaxgen.models.mixture import MixtureGenerator
@@ -149,6 +149,7 @@ def test_reference_init_spreads_the_components():
     config = _tiny_config(num_components=4)
     config.model.hidden_sizes = (64, 64, 64)
     config.model.reference_init = reference_init
+    config_check.validate(config)  # the flag passes the run's config check
     models = build_gan(config.model, data.get_dataset(config.dataset).spec)
     generator = MixtureGenerator(models.generator, 4)
     z = jnp.zeros((4, 1, config.model.latent_dim))
