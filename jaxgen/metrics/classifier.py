@@ -90,10 +90,12 @@ class TrainedClassifier:
 
 
 def with_split(dataset_config: Any, split: str) -> ml_collections.ConfigDict:
-  """A copy of a `config.dataset` block with `split` set (the original may be locked)."""
+  """A copy of a `config.dataset` block with `split` set (the original may be locked), whole:
+  a run's `train_examples` subset applies to its training data only, not to held-out
+  splits or the per-dataset feature classifier."""
   fields = (dataset_config.to_dict() if hasattr(dataset_config, "to_dict")
             else dict(dataset_config))
-  return ml_collections.ConfigDict({**fields, "split": split})
+  return ml_collections.ConfigDict({**fields, "split": split, "train_examples": 0})
 
 
 def held_out_dataset(dataset_config: Any, split: str = "test", *,
