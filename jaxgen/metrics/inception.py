@@ -173,11 +173,10 @@ class InceptionB(nn.Module):
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
     conv = functools.partial(BasicConv2d, bn_scale=self.bn_scale, conv_impl=self.conv_impl)
+    conv35 = functools.partial(conv, conv_impl=_grid35_impl(self.conv_impl))
     branch3x3 = conv(384, (3, 3), strides=(2, 2), name="branch3x3")(x)
     branch3x3dbl = conv(64, (1, 1), name="branch3x3dbl_1")(x)
-    branch3x3dbl = BasicConv2d(96, (3, 3), padding=(1, 1), bn_scale=self.bn_scale,
-                               conv_impl=_grid35_impl(self.conv_impl),
-                               name="branch3x3dbl_2")(branch3x3dbl)
+    branch3x3dbl = conv35(96, (3, 3), padding=(1, 1), name="branch3x3dbl_2")(branch3x3dbl)
     branch3x3dbl = conv(96, (3, 3), strides=(2, 2), name="branch3x3dbl_3")(branch3x3dbl)
     return jnp.concatenate([branch3x3, branch3x3dbl, _max_pool_3x3_s2(x)], axis=-1)
 
