@@ -10,7 +10,8 @@ on the NLL (20 steps, random start, inputs kept in [-1, 1]) and one universal pe
 per radius, under L-inf and L2. Also trains configs/realnvp_2d_ring8.py standard and hybrid
 and draws their log-densities with clean and attacked points. Re-running skips recorded
 runs; `--table` only tabulates them (mean ± std over seeds, ddof=1). Writes
-<config>/seed<s>/results.json, table.md, bpd_vs_eps.png and ring8_density.png.
+<config>/seed<s>/results.json, table.md, bpd_vs_eps.png (a row per config) and
+ring8_density.png.
 """
 
 from __future__ import annotations
@@ -160,21 +161,24 @@ def image_table(workdir: str) -> str:
 
 
 def plot(workdir: str) -> None:
-  """Held-out bits/dim vs L-inf and L2 radius (mean over seeds) of the first config."""
-  config_name = FLAGS.configs[0]
-  runs = recorded_runs(workdir, config_name).values()
-  fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-  for ax, norm in zip(axes, ("linf", "l2")):
-    for mode in MODES:
-      curves = [run[mode] for run in runs if mode in run]
-      for attack, style in (("pgd", "o-"), ("universal", "x--")):
-        if curves:
-          mean = np.mean([c[f"{norm}_{attack}"] for c in curves], axis=0)
-          ax.plot(_radii(norm), mean, style, label=f"{mode}, {attack} (n={len(curves)})")
-    ax.set_xlabel(f"{norm} eps ([-1, 1] scale)")
-    ax.set_ylabel("held-out bits/dim")
-    ax.set_title(config_name)
-    ax.legend(fontsize=7)
+  """Held-out bits/dim vs L-inf and L2 radius (mean over seeds), a row per recorded config."""
+  names = [name for name in FLAGS.configs if recorded_runs(workdir, name)]
+  if not names:
+    return
+  fig, rows = plt.subplots(len(names), 2, figsize=(10, 4 * len(names)), squeeze=False)
+  for config_name, axes in zip(names, rows):
+    runs = recorded_runs(workdir, config_name).values()
+    for ax, norm in zip(axes, ("linf", "l2")):
+      for mode in MODES:
+        curves = [run[mode] for run in runs if mode in run]
+        for attack, style in (("pgd", "o-"), ("universal", "x--")):
+          if curves:
+            mean = np.mean([c[f"{norm}_{attack}"] for c in curves], axis=0)
+            ax.plot(_radii(norm), mean, style, label=f"{mode}, {attack} (n={len(curves)})")
+      ax.set_xlabel(f"{norm} eps ([-1, 1] scale)")
+      ax.set_ylabel("held-out bits/dim")
+      ax.set_title(config_name)
+      ax.legend(fontsize=7)
   fig.tight_layout()
   fig.savefig(os.path.join(workdir, "bpd_vs_eps.png"), dpi=80)
 
