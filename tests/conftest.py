@@ -4,7 +4,9 @@ import importlib.util
 import os
 import subprocess
 import sys
+import tempfile
 
+import jax
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -15,6 +17,18 @@ CONFIG_DIR = os.path.join(REPO, "configs")
 EIGHT_DEVICE_XLA_FLAGS = ("--xla_force_host_platform_device_count=8 "
                           "--xla_cpu_collective_call_terminate_timeout_seconds=600")
 
+def pytest_configure(config):
+  """One on-disk XLA cache shared by the session's workers: many tests compile the same
+  programs (each config trained, then resumed in a second run; the same tiny models in
+  several files), so each compiles once. A fresh directory per run (xdist's run id);
+  subprocesses (8 fake devices, several processes) and scripts importing this file
+  compile as usual."""
+  del config
+  run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid()))
+  jax.config.update("jax_compilation_cache_dir",
+                    os.path.join(tempfile.gettempdir(), "jaxgen-tests-xla-" + run_id))
+  jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+  jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
 
 def run_on_eight_devices(script: str) -> subprocess.CompletedProcess:
   """Runs a Python `script` in a fresh process that sees 8 fake CPU devices."""
