@@ -2,6 +2,7 @@
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -17,18 +18,26 @@ CONFIG_DIR = os.path.join(REPO, "configs")
 EIGHT_DEVICE_XLA_FLAGS = ("--xla_force_host_platform_device_count=8 "
                           "--xla_cpu_collective_call_terminate_timeout_seconds=600")
 
+_XLA_CACHE_ENV = "JAXGEN_TEST_XLA_CACHE"
+
+
 def pytest_configure(config):
   """One on-disk XLA cache shared by the session's workers: many tests compile the same
   programs (each config trained, then resumed in a second run; the same tiny models in
-  several files), so each compiles once. A fresh directory per run (xdist's run id);
-  subprocesses (8 fake devices, several processes) and scripts importing this file
-  compile as usual."""
-  del config
-  run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid()))
-  jax.config.update("jax_compilation_cache_dir",
-                    os.path.join(tempfile.gettempdir(), "jaxgen-tests-xla-" + run_id))
+  several files), so each compiles once. The main process makes the directory (its xdist
+  workers inherit it) and removes it at the end; subprocesses (8 fake devices, several
+  processes) and scripts importing this file compile as usual."""
+  if not hasattr(config, "workerinput"):  # the main process, with or without xdist
+    os.environ[_XLA_CACHE_ENV] = tempfile.mkdtemp(prefix="jaxgen-tests-xla-")
+  jax.config.update("jax_compilation_cache_dir", os.environ[_XLA_CACHE_ENV])
   jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
   jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+
+
+def pytest_unconfigure(config):
+  if not hasattr(config, "workerinput"):
+    shutil.rmtree(os.environ.pop(_XLA_CACHE_ENV), ignore_errors=True)
+
 
 def run_on_eight_devices(script: str) -> subprocess.CompletedProcess:
   """Runs a Python `script` in a fresh process that sees 8 fake CPU devices."""

@@ -162,12 +162,12 @@ def image_table(workdir: str) -> str:
 
 def plot(workdir: str) -> None:
   """Held-out bits/dim vs L-inf and L2 radius (mean over seeds), a row per recorded config."""
-  names = [name for name in FLAGS.configs if recorded_runs(workdir, name)]
-  if not names:
+  recorded = {name: runs for name in FLAGS.configs if (runs := recorded_runs(workdir, name))}
+  if not recorded:
     return
-  fig, rows = plt.subplots(len(names), 2, figsize=(10, 4 * len(names)), squeeze=False)
-  for config_name, axes in zip(names, rows):
-    runs = recorded_runs(workdir, config_name).values()
+  fig, rows = plt.subplots(len(recorded), 2, figsize=(10, 4 * len(recorded)), squeeze=False)
+  for (config_name, by_seed), axes in zip(recorded.items(), rows):
+    runs = by_seed.values()
     for ax, norm in zip(axes, ("linf", "l2")):
       for mode in MODES:
         curves = [run[mode] for run in runs if mode in run]
